@@ -1,0 +1,165 @@
+"""Sentence splitting and sentence-aware chunking, with character offsets throughout."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Span = tuple[int, int]
+Length = Callable[[str], int]
+
+# Words after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr gen col lt sgt capt gov sen rep rev inc ltd co corp vs no nos "
+    "jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e u.s u.k u.n approx fig est".split()
+)
+# Words that cannot end a line of prose, so a line break after them is a hard wrap.
+_CONTINUES = frozenset(
+    "a an the of in on at to for with by from as and or but nor that which who whom whose "
+    "including following between among into onto than via per about over under after before".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+_LIST_ITEM = re.compile(r"(?:[-*•–]|\d{1,3}[.)])\s")
+_OPENERS = "\"'“‘«([¿¡"
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Split `text[start:end]` into sentences.
+
+    A sentence ends at ., ! or ? (with any closing quotes) before a capital or a digit,
+    unless the word before is an abbreviation or an initial; at a blank line; and at a line
+    break that is not a hard wrap inside a sentence (see `_line_ends_sentence`).
+
+    Returns:
+        (start, end) offsets into `text`, with no surrounding white space.
+    """
+    end = len(text) if end is None else end
+    cuts = [start]
+    for match in _LINE_BREAK.finditer(text, start, end):
+        if "\n" in match.group().replace("\n", "", 1) or _line_ends_sentence(
+            text, match.start(), match.end()
+        ):
+            cuts.append(match.end())
+    for match in _SENTENCE_END.finditer(text, start, end):
+        if _period_ends_sentence(text, match.start(), match.end()):
+            cuts.append(match.end())
+    cuts = sorted(set(cuts)) + [end]
+    spans = (_strip(text, a, b) for a, b in zip(cuts, cuts[1:]))
+    return [span for span in spans if span[0] < span[1]]
+
+
+def chunk_spans(
+    text: str, sentences: list[Span], size: int, overlap: int = 0, length: Length = len
+) -> list[Span]:
+    """Pack consecutive sentences into passages of at most `size` (measured by `length`).
+
+    A sentence longer than `size` alone is cut at word boundaries. Each passage after the
+    first starts with the trailing whole sentences of the one before that fit in `overlap`.
+    """
+    pieces = [p for a, b in sentences for p in _split_long(text, a, b, size, length)]
+    chunks: list[Span] = []
+    first = 0
+    while first < len(pieces):
+        last = first
+        while last + 1 < len(pieces) and length(text[pieces[first][0] : pieces[last + 1][1]]) <= size:
+            last += 1
+        chunks.append((pieces[first][0], pieces[last][1]))
+        if last + 1 == len(pieces):
+            break
+        following = last + 1
+        while following - 1 > first and length(text[pieces[following - 1][0] : pieces[last][1]]) <= overlap:
+            following -= 1
+        first = following
+    return chunks
+
+
+@dataclass(frozen=True)
+class Chunker:
+    """Cuts a document body into passages that the embedding model reads whole.
+
+    `length` measures `size` and `overlap`; `max_tokens` is the model's limit in word
+    pieces, measured by `count_tokens`, and no passage goes past it.
+    """
+
+    size: int
+    overlap: int
+    length: Length
+    count_tokens: Length
+    max_tokens: int
+
+    def __call__(self, text: str, start: int = 0) -> list[Span]:
+        sentences = split_sentences(text, start)
+        spans = []
+        for span in chunk_spans(text, sentences, self.size, self.overlap, self.length):
+            if self.count_tokens(text[span[0] : span[1]]) <= self.max_tokens:
+                spans.append(span)
+                continue
+            inside = [s for s in sentences if span[0] <= s[0] and s[1] <= span[1]] or [span]
+            spans += chunk_spans(text, inside, self.max_tokens, 0, self.count_tokens)
+        return spans
+
+
+def _line_ends_sentence(text: str, line_end: int, next_start: int) -> bool:
+    """Whether a single line break ends a sentence rather than wrapping one."""
+    before = text[:line_end].rstrip()
+    following = text[next_start : next_start + 4]
+    if not before or not following:
+        return True
+    if _LIST_ITEM.match(following) or before[-1] in ".!?…:;" or before.endswith(("»", "”", '."', ".'")):
+        return True
+    if following[0].islower() or following[0] in "(,;":
+        return False
+    last_word = before.rsplit(None, 1)[-1].casefold()
+    return before[-1] not in ",-–—" and last_word not in _CONTINUES
+
+
+def _period_ends_sentence(text: str, mark: int, after: int) -> bool:
+    rest = text[after:after + 40].lstrip().lstrip(_OPENERS)
+    if not rest or not (rest[0].isupper() or rest[0].isdigit()):
+        return False
+    if text[mark] != ".":
+        return True
+    word = text[:mark].rsplit(None, 1)[-1].lstrip(_OPENERS) if text[:mark].strip() else ""
+    is_initial = len(word) == 1 and word.isupper()
+    return not is_initial and word.casefold() not in _ABBREVIATIONS
+
+
+def _split_long(text: str, start: int, end: int, size: int, length: Length) -> list[Span]:
+    """Cut a span longer than `size` at word boundaries into pieces that fit."""
+    pieces = []
+    while length(text[start:end]) > size:
+        bounds = [m.start() for m in re.finditer(r"\s+", text[start:end])]
+        low, high = 0, len(bounds) - 1  # binary search for the last boundary that fits
+        while low <= high:
+            mid = (low + high) // 2
+            if length(text[start : start + bounds[mid]]) <= size:
+                low = mid + 1
+            else:
+                high = mid - 1
+        cut = start + bounds[high] if high >= 0 and bounds[high] > 0 else _hard_cut(text, start, end, size, length)
+        pieces.append((start, cut))
+        start, _ = _strip(text, cut, end)
+    pieces.append((start, end))
+    return pieces
+
+
+def _hard_cut(text: str, start: int, end: int, size: int, length: Length) -> int:
+    """A single word longer than `size`: cut it inside, as late as fits (at least 1 char)."""
+    low, high = start + 1, end
+    while low < high:
+        mid = (low + high + 1) // 2
+        if length(text[start:mid]) <= size:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _strip(text: str, start: int, end: int) -> Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -1,0 +1,108 @@
+"""The `qa` command: `qa index` builds the index, `qa ask` answers a question."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from qa.results import Answer
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    _quiet_offline_environment()
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ValueError as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (FileNotFoundError, RuntimeError) as error:  # IndexUnusable is a RuntimeError
+        print(f"qa: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _index(args: argparse.Namespace) -> int:
+    from qa.engine import build_index
+    from qa.settings import Settings
+
+    settings = Settings(model=args.model) if args.model else None
+    report = build_index(args.corpus, args.index, settings, progress=True)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    print(
+        f"Indexed {report.documents} documents, {report.passages} passages in "
+        f"{report.seconds:.1f} s → {args.index}/"
+        + (f" ({len(report.skipped)} files skipped)" if report.skipped else "")
+    )
+    return EXIT_FAILED if report.skipped else EXIT_OK
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from qa.engine import Engine
+
+    engine = Engine(args.corpus, args.index, build_if_missing=False)
+    result = engine.answer(args.question, k=args.k)
+    print(result.to_json() if args.json else _render(result))
+    return EXIT_OK
+
+
+def _render(result: Answer) -> str:
+    if not result.passages:
+        return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
+    lines = [result.text, ""]
+    for rank, passage in enumerate(result.passages, 1):
+        where = " · ".join(
+            part
+            for part in (passage.publisher, passage.date, passage.source,
+                         f"chars {passage.start}–{passage.end}")
+            if part
+        )
+        body = textwrap.fill(" ".join(passage.text.split()), width=96,
+                             initial_indent="    ", subsequent_indent="    ")
+        lines += [f"[{rank}] {passage.score:.3f}  {passage.title}", f"    {where}", body, ""]
+    return "\n".join(lines).rstrip()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help, description=help)
+        command.add_argument("--corpus", default=os.environ.get("QA_CORPUS", "corpus"),
+                             help="folder of articles (default: $QA_CORPUS or corpus/)")
+        command.add_argument("--index", default=os.environ.get("QA_INDEX", "index"),
+                             help="index folder (default: $QA_INDEX or index/)")
+        return command
+
+    index = add("index", "build the index from the corpus")
+    index.add_argument("--model", help="sentence-transformers model name or folder "
+                       "(default: the index's, else all-MiniLM-L6-v2)")
+    index.add_argument("--full", action="store_true", help="rebuild every document")
+    index.set_defaults(run=_index)
+
+    ask = add("ask", "answer a question from the index")
+    ask.add_argument("question")
+    ask.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.set_defaults(run=_ask)
+    return parser
+
+
+def _quiet_offline_environment() -> None:
+    """Never reach for a model hub, and keep library chatter off the terminal."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

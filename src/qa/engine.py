@@ -1,0 +1,227 @@
+"""The engine: builds the index from a corpus and answers questions from it."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from qa.chunking import Chunker, split_sentences
+from qa.corpus import Skipped, load_corpus
+from qa.embed import Embedder, load_embedder, same_model
+from qa.results import Answer, Passage
+from qa.settings import ChunkUnit, Settings
+from qa.store import (
+    IndexUnusable,
+    StoredIndex,
+    StoredPassage,
+    build_lock,
+    current_generation,
+    read_index,
+    read_manifest,
+    write_index,
+)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What one build did."""
+
+    documents: int
+    passages: int
+    seconds: float
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class Engine:
+    """A corpus and its index, loaded once to answer many questions.
+
+    Args:
+        corpus: the folder of articles.
+        index: the folder the index lives in.
+        model: the embedding model to use; None takes the index's (or the default when
+            there is no index yet). An index built with another model is an error.
+        settings: chunking and model settings for builds; None keeps the index's.
+        build_if_missing: build the index when there is none (else raise).
+        progress: show a progress bar while embedding.
+
+    Raises:
+        IndexUnusable: the index is missing (and `build_if_missing` is off), damaged, or
+            was built with another model.
+    """
+
+    def __init__(
+        self,
+        corpus: str | Path = "corpus",
+        index: str | Path = "index",
+        *,
+        model: str | None = None,
+        settings: Settings | None = None,
+        build_if_missing: bool = True,
+        progress: bool = False,
+    ) -> None:
+        self.corpus_dir = Path(corpus)
+        self.index_dir = Path(index)
+        if settings is None and model is not None:
+            settings = Settings(model=model)
+        self._settings = settings
+        self._progress = progress
+        if build_if_missing and current_generation(self.index_dir) is None:
+            build_index(self.corpus_dir, self.index_dir, settings, progress)
+        self._load()
+
+    @property
+    def settings(self) -> Settings:
+        """The settings of the loaded index."""
+        return Settings(**self._index.manifest["settings"])
+
+    def build(self) -> BuildReport:
+        """Rebuild the index from the corpus and switch to it."""
+        report = build_index(self.corpus_dir, self.index_dir, self._settings, self._progress)
+        self._load()
+        return report
+
+    def answer(self, question: str, k: int = 5) -> Answer:
+        """The best `k` passages for `question`, best first, and the answer sentence.
+
+        Raises:
+            ValueError: the question is empty or `k` is below 1.
+        """
+        if not isinstance(question, str) or not question.strip():
+            raise ValueError("the question is empty: ask something")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
+        index = self._index
+        count = min(k, index.vectors.ntotal)
+        if count == 0:
+            return Answer(question, "", [])
+        query = self._embedder.encode([question])
+        scores, ids = index.vectors.search(query, count)
+        passages = [self._passage(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+        return Answer(question, _first_sentence(passages[0].text), passages)
+
+    def _passage(self, number: int, score: float) -> Passage:
+        stored = self._index.passages[number]
+        document = self._index.documents[stored.doc]
+        return Passage(
+            text=document.text[stored.start : stored.end],
+            score=score,
+            source=document.source,
+            title=document.title,
+            publisher=document.publisher,
+            date=document.date,
+            start=stored.start,
+            end=stored.end,
+            chunk_id=stored.chunk_id,
+        )
+
+    def _load(self) -> None:
+        index = read_index(self.index_dir)
+        built_with = index.manifest.get("model", "?")
+        wanted = self._settings.model if self._settings else built_with
+        if not same_model(wanted, built_with):
+            raise IndexUnusable(
+                f"the index in {self.index_dir}/ was built with the model {built_with!r}, but "
+                f"{wanted!r} is configured: run `qa index --full --model {wanted}` to rebuild it"
+            )
+        embedder = load_embedder(built_with)
+        if embedder.dimension != index.vectors.d:
+            raise IndexUnusable(
+                f"the model {built_with!r} makes {embedder.dimension}-dimensional vectors but the "
+                f"index in {self.index_dir}/ holds {index.vectors.d}: run `qa index --full`"
+            )
+        self._index: StoredIndex = index
+        self._embedder: Embedder = embedder
+
+
+def build_index(
+    corpus: str | Path,
+    index: str | Path,
+    settings: Settings | None = None,
+    progress: bool = False,
+) -> BuildReport:
+    """Read the corpus, cut and embed every passage, and make the result the live index.
+
+    Args:
+        corpus: the folder of articles.
+        index: the index folder.
+        settings: None keeps the settings of the index there (defaults when there is none).
+        progress: show a progress bar while embedding.
+    """
+    corpus_dir, index_dir = Path(corpus), Path(index)
+    with build_lock(index_dir):
+        started = time.perf_counter()
+        settings = settings or _existing_settings(index_dir) or Settings()
+        documents, skipped = load_corpus(corpus_dir)
+        embedder = load_embedder(settings.model)
+        chunk = _chunker(settings, embedder)
+        passages, texts = [], []
+        for number, document in enumerate(documents):
+            for n, (start, end) in enumerate(chunk(document.text, document.body_start)):
+                passages.append(StoredPassage(f"{document.source}#{n}", number, start, end))
+                texts.append(document.text[start:end])
+        vectors = _flat_index(embedder, texts, progress)
+        manifest = {
+            "model": settings.model,
+            "dimension": embedder.dimension,
+            "settings": settings.to_dict(),
+            "documents": {
+                d.source: {"sha256": d.sha256, "passages": sum(p.doc == i for p in passages)}
+                for i, d in enumerate(documents)
+            },
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        write_index(index_dir, manifest, documents, passages, vectors)
+    return BuildReport(len(documents), len(passages), time.perf_counter() - started, skipped)
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> Engine:
+    """The engine over `$QA_CORPUS` and `$QA_INDEX` (default `corpus/`, `index/`)."""
+    return Engine(os.environ.get("QA_CORPUS", "corpus"), os.environ.get("QA_INDEX", "index"))
+
+
+def answer(question: str, k: int = 5) -> Answer:
+    """Answer `question` from the default engine, building its index on first use.
+
+    Raises:
+        ValueError: the question is empty or `k` is below 1.
+    """
+    return default_engine().answer(question, k)
+
+
+def _existing_settings(index_dir: Path) -> Settings | None:
+    manifest = read_manifest(index_dir)
+    try:
+        return Settings(**manifest["settings"]) if manifest else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
+    by_tokens = ChunkUnit.from_str(settings.chunk_unit) is ChunkUnit.TOKENS
+    return Chunker(
+        size=settings.chunk_size,
+        overlap=settings.chunk_overlap,
+        length=embedder.count_tokens if by_tokens else len,
+        count_tokens=embedder.count_tokens,
+        max_tokens=embedder.max_tokens,
+    )
+
+
+def _flat_index(embedder: Embedder, texts: list[str], progress: bool):
+    import faiss
+
+    index = faiss.IndexFlatIP(embedder.dimension)
+    if texts:
+        index.add(embedder.encode(texts, progress=progress))
+    return index
+
+
+def _first_sentence(text: str) -> str:
+    spans = split_sentences(text)
+    return text[spans[0][0] : spans[0][1]] if spans else text

@@ -1,0 +1,48 @@
+"""Shared fixtures: the real model and an index of the real corpus, built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.embed import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder) -> Path:
+    """An index of the real corpus; tests copy it before changing it."""
+    from qa.engine import build_index
+
+    index = tmp_path_factory.mktemp("seed") / "index"
+    build_index(CORPUS, index)
+    return index
+
+
+@pytest.fixture(scope="session")
+def engine(seed_index):
+    from qa import Engine
+
+    return Engine(CORPUS, seed_index, build_if_missing=False)
+
+
+@pytest.fixture
+def index_copy(seed_index, tmp_path) -> Path:
+    """A private copy of the seed index that a test may damage."""
+    copy = tmp_path / "index"
+    shutil.copytree(seed_index, copy)
+    return copy

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from qa.cli import main
+from tests.conftest import CORPUS
+
+
+def test_ask_prints_json(seed_index, capsys):
+    code = main(["ask", "Who is the President of Tajikistan?", "-k", "2", "--json",
+                 "--corpus", str(CORPUS), "--index", str(seed_index)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert len(data["passages"]) == 2
+    assert {"text", "score", "source", "title", "publisher", "date", "start", "end",
+            "chunk_id"} <= set(data["passages"][0])
+
+
+def test_ask_prints_sources_for_people(seed_index, capsys):
+    assert main(["ask", "Who is the President of Tajikistan?", "--index", str(seed_index)]) == 0
+    out = capsys.readouterr().out
+    assert "[1]" in out and "[5]" in out and ".md" in out
+
+
+def test_empty_question_exits_2_with_one_line(seed_index, capsys):
+    assert main(["ask", "  ", "--index", str(seed_index)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty" in err
+
+
+def test_missing_index_says_run_qa_index(tmp_path, capsys):
+    assert main(["ask", "Anything?", "--index", str(tmp_path / "none")]) == 1
+    assert "qa index" in capsys.readouterr().err
+
+
+def test_index_command_builds_and_summarises(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("The summit was held in Astana. Leaders signed 14 documents.")
+    (corpus / "b.txt").write_bytes(b"")
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "index", "--corpus", str(corpus), "--index",
+         str(tmp_path / "index")],
+        capture_output=True, text=True, check=False,
+    )
+    assert run.returncode == 1  # a file was skipped
+    assert "Indexed 1 documents, 1 passages" in run.stdout
+    assert "skipped b.txt: empty file" in run.stderr

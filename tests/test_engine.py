@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa import Answer, Engine, Passage
+from tests.conftest import CORPUS
+
+
+def test_secretary_general_question_finds_the_article_that_names_him(engine):
+    result = engine.answer("Who is the Secretary-General of the CSTO?", k=5)
+    top = result.passages[0]
+    assert "Tasmagambetov" in top.text
+    assert top.source == "2024-11-28-astana-summit-signed-documents.md"
+    assert top.date == "2024-11-28"
+
+
+def test_the_1992_treaty_is_cited_from_the_2020_article(engine):
+    result = engine.answer("When and where was the Collective Security Treaty signed in 1992?")
+    top = result.passages[0]
+    assert "May 15, 1992" in top.text
+    assert top.source == "2020-12-02-tokayev-csto-videoconference.md"
+    assert top.publisher == "The Astana Times"
+
+
+def test_passages_quote_their_documents_exactly(engine):
+    documents = {d.source: d for d in engine._index.documents}
+    result = engine.answer("What did the Declaration say about military cooperation?", k=10)
+    assert [p.score for p in result.passages] == sorted((p.score for p in result.passages), reverse=True)
+    for passage in result.passages:
+        assert documents[passage.source].text[passage.start : passage.end] == passage.text
+        assert passage.chunk_id.startswith(passage.source + "#")
+    assert result.text in result.passages[0].text
+
+
+def test_answer_serialises_to_json(engine):
+    result = engine.answer("Which city hosted the 2024 session?", k=2)
+    data = json.loads(result.to_json())
+    assert data["question"] == result.question and data["text"] == result.text
+    assert [Passage(**p) for p in data["passages"]] == result.passages
+    assert Answer(**{**data, "passages": [Passage(**p) for p in data["passages"]]}) == result
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t"])
+def test_an_empty_question_is_a_value_error(engine, question):
+    with pytest.raises(ValueError, match="empty"):
+        engine.answer(question)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, True])
+def test_k_must_be_a_positive_whole_number(engine, k):
+    with pytest.raises(ValueError, match="k must be"):
+        engine.answer("Who chaired the session?", k=k)
+
+
+def test_k_above_the_passage_count_returns_them_all(engine):
+    count = len(engine._index.passages)
+    result = engine.answer("Who chaired the session?", k=count + 50)
+    assert len(result.passages) == count
+    assert len({p.chunk_id for p in result.passages}) == count
+
+
+def test_a_very_long_question_is_truncated_not_a_crash(engine):
+    question = ("Who is the Secretary-General of the CSTO? " * 500)[:20_000]
+    result = engine.answer(question, k=3)
+    assert len(result.passages) == 3
+
+
+def test_an_engine_builds_its_index_when_there_is_none(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text("---\ntitle: Note\n---\nThe meeting was held in Minsk. It was cold.")
+    engine = Engine(corpus, tmp_path / "index")
+    result = engine.answer("Where was the meeting held?", k=3)
+    assert [p.source for p in result.passages] == ["note.md"]
+    assert result.passages[0].title == "Note"
+    assert result.text == "The meeting was held in Minsk."
+
+
+def test_module_level_answer_uses_the_environment(tmp_path, monkeypatch, seed_index):
+    import qa.engine
+
+    monkeypatch.setenv("QA_CORPUS", str(CORPUS))
+    monkeypatch.setenv("QA_INDEX", str(seed_index))
+    qa.engine.default_engine.cache_clear()
+    try:
+        result = qa.answer("Who is the President of Tajikistan?", k=1)
+        assert "Rahmon" in result.passages[0].text
+    finally:
+        qa.engine.default_engine.cache_clear()

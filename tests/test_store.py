@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa import Engine, IndexUnusable
+from qa.store import current_generation
+from tests.conftest import CORPUS
+
+QUESTION = "Who chaired the 2020 CSTO Council videoconference?"
+
+
+def test_save_then_load_gives_identical_results(engine, index_copy):
+    again = Engine(CORPUS, index_copy, build_if_missing=False)
+    assert again.answer(QUESTION, k=5) == engine.answer(QUESTION, k=5)
+
+
+def test_manifest_records_what_built_the_index(engine):
+    manifest = engine._index.manifest
+    assert manifest["model"] == "all-MiniLM-L6-v2"
+    assert manifest["dimension"] == 384
+    assert manifest["passage_count"] == len(engine._index.passages)
+    assert set(manifest["settings"]) == {"model", "chunk_size", "chunk_overlap", "chunk_unit"}
+    assert len(manifest["documents"]) == 5
+    assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
+    assert {"sentence-transformers", "faiss-cpu", "numpy"} <= set(manifest["versions"])
+    assert manifest["built_at"]
+
+
+def test_another_configured_model_is_refused_with_what_to_run(index_copy):
+    with pytest.raises(IndexUnusable, match=r"built with the model 'all-MiniLM-L6-v2'.*qa index"):
+        Engine(CORPUS, index_copy, model="paraphrase-MiniLM-L3-v2", build_if_missing=False)
+
+
+def test_the_default_model_has_two_spellings(index_copy):
+    Engine(CORPUS, index_copy, model="sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_vector_count_mismatch_is_refused(index_copy):
+    passages = current_generation(index_copy) / "passages.jsonl"
+    lines = passages.read_text().splitlines(keepends=True)
+    passages.write_text("".join(lines[:-1]))
+    with pytest.raises(IndexUnusable, match=rf"{len(lines)} vectors but {len(lines) - 1} passages.*qa index"):
+        Engine(CORPUS, index_copy, build_if_missing=False)
+
+
+def test_corrupt_parts_are_refused(index_copy):
+    (current_generation(index_copy) / "vectors.faiss").write_bytes(b"not an index")
+    with pytest.raises(IndexUnusable, match=r"damaged.*qa index --full"):
+        Engine(CORPUS, index_copy, build_if_missing=False)
+
+
+def test_dimension_mismatch_is_refused(index_copy):
+    manifest = current_generation(index_copy) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "dimension": 768}))
+    with pytest.raises(IndexUnusable, match="768"):
+        Engine(CORPUS, index_copy, build_if_missing=False)
+
+
+def test_missing_index_says_to_build_it(tmp_path):
+    with pytest.raises(IndexUnusable, match=r"no index.*qa index"):
+        Engine(CORPUS, tmp_path / "none", build_if_missing=False)
+
+
+def test_a_rebuild_switches_generation_and_clears_old_ones(index_copy):
+    first = current_generation(index_copy)
+    engine = Engine(CORPUS, index_copy, build_if_missing=False)
+    engine.build()
+    second = current_generation(index_copy)
+    engine.build()
+    third = current_generation(index_copy)
+    assert len({first, second, third}) == 3
+    generations = sorted(p.name for p in index_copy.iterdir() if p.name.startswith("gen-"))
+    assert generations == sorted([second.name, third.name])  # the one before stays for readers
