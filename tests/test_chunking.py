@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import CORPUS
 
 from qa.chunking import Chunker, chunk_spans, split_sentences
 from qa.corpus import load_corpus
 from qa.settings import Settings
-from tests.conftest import CORPUS
 
 
 def texts(text, spans):
@@ -39,7 +39,10 @@ def test_hard_wrapped_lines_join_and_paragraphs_split():
 def test_closing_quotes_stay_with_their_sentence():
     text = '"We did it." He said so. «Done,» Tokayev noted. Next'
     assert texts(text, split_sentences(text)) == [
-        '"We did it."', "He said so.", "«Done,» Tokayev noted.", "Next",
+        '"We did it."',
+        "He said so.",
+        "«Done,» Tokayev noted.",
+        "Next",
     ]
 
 
@@ -53,7 +56,9 @@ def test_overlap_repeats_the_last_whole_sentences():
     text = "Aaaa aaaa. Bbbb bbbb. Cccc cccc. Dddd dddd."
     spans = chunk_spans(text, split_sentences(text), size=21, overlap=10)
     assert texts(text, spans) == [
-        "Aaaa aaaa. Bbbb bbbb.", "Bbbb bbbb. Cccc cccc.", "Cccc cccc. Dddd dddd.",
+        "Aaaa aaaa. Bbbb bbbb.",
+        "Bbbb bbbb. Cccc cccc.",
+        "Cccc cccc. Dddd dddd.",
     ]
 
 
@@ -69,7 +74,11 @@ def test_a_sentence_longer_than_the_size_is_cut_at_word_boundaries():
 
 def test_a_single_word_longer_than_the_size_is_cut_inside():
     text = "x" * 25
-    assert texts(text, chunk_spans(text, split_sentences(text), size=10)) == ["x" * 10, "x" * 10, "x" * 5]
+    assert texts(text, chunk_spans(text, split_sentences(text), size=10)) == [
+        "x" * 10,
+        "x" * 10,
+        "x" * 5,
+    ]
 
 
 def test_every_passage_of_the_real_corpus_round_trips_and_keeps_sentences_whole(engine):

@@ -4,18 +4,39 @@ import json
 import subprocess
 import sys
 
-from qa.cli import main
 from tests.conftest import CORPUS
+
+from qa.cli import main
 
 
 def test_ask_prints_json(seed_index, capsys):
-    code = main(["ask", "Who is the President of Tajikistan?", "-k", "2", "--json",
-                 "--corpus", str(CORPUS), "--index", str(seed_index)])
+    code = main(
+        [
+            "ask",
+            "Who is the President of Tajikistan?",
+            "-k",
+            "2",
+            "--json",
+            "--corpus",
+            str(CORPUS),
+            "--index",
+            str(seed_index),
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert len(data["passages"]) == 2
-    assert {"text", "score", "source", "title", "publisher", "date", "start", "end",
-            "chunk_id"} <= set(data["passages"][0])
+    assert {
+        "text",
+        "score",
+        "source",
+        "title",
+        "publisher",
+        "date",
+        "start",
+        "end",
+        "chunk_id",
+    } <= set(data["passages"][0])
 
 
 def test_ask_prints_sources_for_people(seed_index, capsys):
@@ -41,9 +62,19 @@ def test_index_command_builds_and_summarises(tmp_path):
     (corpus / "a.md").write_text("The summit was held in Astana. Leaders signed 14 documents.")
     (corpus / "b.txt").write_bytes(b"")
     run = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "index", "--corpus", str(corpus), "--index",
-         str(tmp_path / "index")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "index",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "index"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 1  # a file was skipped
     assert "Indexed 1 documents, 1 passages" in run.stdout

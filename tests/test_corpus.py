@@ -1,14 +1,20 @@
 from __future__ import annotations
 
-from qa.corpus import load_corpus, parse_document
 from tests.conftest import CORPUS
+
+from qa.corpus import load_corpus, parse_document
 
 
 def test_front_matter_fields_and_headline():
-    data = b"---\ntitle: A Summit\npublisher: Daily\ndate: 2024-11-28\n---\nA Summit\n\nBody text.\n"
+    data = (
+        b"---\ntitle: A Summit\npublisher: Daily\ndate: 2024-11-28\n---\nA Summit\n\nBody text.\n"
+    )
     document = parse_document("a.md", data)
     assert (document.title, document.publisher, document.date, document.url) == (
-        "A Summit", "Daily", "2024-11-28", None,
+        "A Summit",
+        "Daily",
+        "2024-11-28",
+        None,
     )
     assert document.text == "A Summit\n\nBody text.\n"
     assert document.text[document.body_start :].strip() == "Body text."

@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from qa import Answer, Engine, Passage
 from tests.conftest import CORPUS
+
+from qa import Answer, Engine
 
 
 def test_secretary_general_question_finds_the_article_that_names_him(engine):
@@ -27,7 +27,9 @@ def test_the_1992_treaty_is_cited_from_the_2020_article(engine):
 def test_passages_quote_their_documents_exactly(engine):
     documents = {d.source: d for d in engine._index.documents}
     result = engine.answer("What did the Declaration say about military cooperation?", k=10)
-    assert [p.score for p in result.passages] == sorted((p.score for p in result.passages), reverse=True)
+    assert [p.score for p in result.passages] == sorted(
+        (p.score for p in result.passages), reverse=True
+    )
     for passage in result.passages:
         assert documents[passage.source].text[passage.start : passage.end] == passage.text
         assert passage.chunk_id.startswith(passage.source + "#")
@@ -38,8 +40,18 @@ def test_answer_serialises_to_json(engine):
     result = engine.answer("Which city hosted the 2024 session?", k=2)
     data = json.loads(result.to_json())
     assert data["question"] == result.question and data["text"] == result.text
-    assert [Passage(**p) for p in data["passages"]] == result.passages
-    assert Answer(**{**data, "passages": [Passage(**p) for p in data["passages"]]}) == result
+    assert Answer.from_dict(data) == result
+    top = result.passages[0]
+    assert (
+        result.text
+        == top.sentence
+        == top.text[top.sentence_start - top.start : top.sentence_end - top.start]
+    )
+    assert (result.source, result.start, result.end) == (
+        top.source,
+        top.sentence_start,
+        top.sentence_end,
+    )
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t"])
@@ -70,7 +82,9 @@ def test_a_very_long_question_is_truncated_not_a_crash(engine):
 def test_an_engine_builds_its_index_when_there_is_none(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "note.md").write_text("---\ntitle: Note\n---\nThe meeting was held in Minsk. It was cold.")
+    (corpus / "note.md").write_text(
+        "---\ntitle: Note\n---\nThe meeting was held in Minsk. It was cold."
+    )
     engine = Engine(corpus, tmp_path / "index")
     result = engine.answer("Where was the meeting held?", k=3)
     assert [p.source for p in result.passages] == ["note.md"]
@@ -89,3 +103,20 @@ def test_module_level_answer_uses_the_environment(tmp_path, monkeypatch, seed_in
         assert "Rahmon" in result.passages[0].text
     finally:
         qa.engine.default_engine.cache_clear()
+
+
+def test_date_and_source_filters(engine):
+    question = "Who is the Secretary-General of the CSTO?"
+    only_2020 = engine.answer(question, k=50, date_to="2020-12-31")
+    assert {p.date for p in only_2020.passages} == {"2020-12-02"}
+    from_2023 = engine.answer(question, k=50, date_from="2023-06")
+    assert {p.date for p in from_2023.passages} == {"2023", "2024", "2024-11-28"}
+    one_file = engine.answer(
+        question, k=3, sources=["2023-minsk-tokayev-chairmanship-priorities.md"]
+    )
+    assert {p.source for p in one_file.passages} == {
+        "2023-minsk-tokayev-chairmanship-priorities.md"
+    }
+    assert engine.answer(question, date_from="2030").passages == []
+    with pytest.raises(ValueError, match="ISO"):
+        engine.answer(question, date_from="last year")

@@ -3,10 +3,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.conftest import CORPUS
 
 from qa import Engine, IndexUnusable
 from qa.store import current_generation
-from tests.conftest import CORPUS
 
 QUESTION = "Who chaired the 2020 CSTO Council videoconference?"
 
@@ -41,7 +41,9 @@ def test_vector_count_mismatch_is_refused(index_copy):
     passages = current_generation(index_copy) / "passages.jsonl"
     lines = passages.read_text().splitlines(keepends=True)
     passages.write_text("".join(lines[:-1]))
-    with pytest.raises(IndexUnusable, match=rf"{len(lines)} vectors but {len(lines) - 1} passages.*qa index"):
+    with pytest.raises(
+        IndexUnusable, match=rf"{len(lines)} vectors but {len(lines) - 1} passages.*qa index"
+    ):
         Engine(CORPUS, index_copy, build_if_missing=False)
 
 

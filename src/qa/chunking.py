@@ -63,13 +63,18 @@ def chunk_spans(
     first = 0
     while first < len(pieces):
         last = first
-        while last + 1 < len(pieces) and length(text[pieces[first][0] : pieces[last + 1][1]]) <= size:
+        while (
+            last + 1 < len(pieces) and length(text[pieces[first][0] : pieces[last + 1][1]]) <= size
+        ):
             last += 1
         chunks.append((pieces[first][0], pieces[last][1]))
         if last + 1 == len(pieces):
             break
         following = last + 1
-        while following - 1 > first and length(text[pieces[following - 1][0] : pieces[last][1]]) <= overlap:
+        while (
+            following - 1 > first
+            and length(text[pieces[following - 1][0] : pieces[last][1]]) <= overlap
+        ):
             following -= 1
         first = following
     return chunks
@@ -107,7 +112,11 @@ def _line_ends_sentence(text: str, line_end: int, next_start: int) -> bool:
     following = text[next_start : next_start + 4]
     if not before or not following:
         return True
-    if _LIST_ITEM.match(following) or before[-1] in ".!?…:;" or before.endswith(("»", "”", '."', ".'")):
+    if (
+        _LIST_ITEM.match(following)
+        or before[-1] in ".!?…:;"
+        or before.endswith(("»", "”", '."', ".'"))
+    ):
         return True
     if following[0].islower() or following[0] in "(,;":
         return False
@@ -116,7 +125,7 @@ def _line_ends_sentence(text: str, line_end: int, next_start: int) -> bool:
 
 
 def _period_ends_sentence(text: str, mark: int, after: int) -> bool:
-    rest = text[after:after + 40].lstrip().lstrip(_OPENERS)
+    rest = text[after : after + 40].lstrip().lstrip(_OPENERS)
     if not rest or not (rest[0].isupper() or rest[0].isdigit()):
         return False
     if text[mark] != ".":
@@ -138,7 +147,11 @@ def _split_long(text: str, start: int, end: int, size: int, length: Length) -> l
                 low = mid + 1
             else:
                 high = mid - 1
-        cut = start + bounds[high] if high >= 0 and bounds[high] > 0 else _hard_cut(text, start, end, size, length)
+        cut = (
+            start + bounds[high]
+            if high >= 0 and bounds[high] > 0
+            else _hard_cut(text, start, end, size, length)
+        )
         pieces.append((start, cut))
         start, _ = _strip(text, cut, end)
     pieces.append((start, end))

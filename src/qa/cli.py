@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
@@ -60,12 +59,20 @@ def _render(result: Answer) -> str:
     for rank, passage in enumerate(result.passages, 1):
         where = " · ".join(
             part
-            for part in (passage.publisher, passage.date, passage.source,
-                         f"chars {passage.start}–{passage.end}")
+            for part in (
+                passage.publisher,
+                passage.date,
+                passage.source,
+                f"chars {passage.start}–{passage.end}",
+            )
             if part
         )
-        body = textwrap.fill(" ".join(passage.text.split()), width=96,
-                             initial_indent="    ", subsequent_indent="    ")
+        body = textwrap.fill(
+            " ".join(passage.text.split()),
+            width=96,
+            initial_indent="    ",
+            subsequent_indent="    ",
+        )
         lines += [f"[{rank}] {passage.score:.3f}  {passage.title}", f"    {where}", body, ""]
     return "\n".join(lines).rstrip()
 
@@ -76,15 +83,24 @@ def _parser() -> argparse.ArgumentParser:
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help, description=help)
-        command.add_argument("--corpus", default=os.environ.get("QA_CORPUS", "corpus"),
-                             help="folder of articles (default: $QA_CORPUS or corpus/)")
-        command.add_argument("--index", default=os.environ.get("QA_INDEX", "index"),
-                             help="index folder (default: $QA_INDEX or index/)")
+        command.add_argument(
+            "--corpus",
+            default=os.environ.get("QA_CORPUS", "corpus"),
+            help="folder of articles (default: $QA_CORPUS or corpus/)",
+        )
+        command.add_argument(
+            "--index",
+            default=os.environ.get("QA_INDEX", "index"),
+            help="index folder (default: $QA_INDEX or index/)",
+        )
         return command
 
     index = add("index", "build the index from the corpus")
-    index.add_argument("--model", help="sentence-transformers model name or folder "
-                       "(default: the index's, else all-MiniLM-L6-v2)")
+    index.add_argument(
+        "--model",
+        help="sentence-transformers model name or folder "
+        "(default: the index's, else all-MiniLM-L6-v2)",
+    )
     index.add_argument("--full", action="store_true", help="rebuild every document")
     index.set_defaults(run=_index)
 

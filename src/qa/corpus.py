@@ -156,7 +156,7 @@ def _fallback_title(text: str, headline_end: int) -> str:
     line = " ".join(line.lstrip("#").split())
     if headline_end or len(line) <= _FALLBACK_TITLE_CHARS:
         return line
-    return line[: _FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+    return line[:_FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def _hidden(path: Path, root: Path) -> bool:

