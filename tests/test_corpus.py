@@ -41,15 +41,15 @@ def test_title_falls_back_to_the_file_name(tmp_path):
 def test_bad_files_are_skipped_with_a_reason(tmp_path):
     (tmp_path / "ok.md").write_text("Fine text.")
     (tmp_path / "empty.txt").write_text("  \n")
-    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PK\x03\x04" * 20)
     (tmp_path / "yaml.md").write_text("---\ntitle: [unclosed\n---\nText.")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     docs, skipped = load_corpus(tmp_path)
     assert [d.source for d in docs] == ["ok.md"]
     reasons = {s.source: s.reason for s in skipped}
-    assert set(reasons) == {"empty.txt", "latin1.txt", "yaml.md"}
-    assert "empty" in reasons["empty.txt"]
-    assert "UTF-8" in reasons["latin1.txt"]
+    assert set(reasons) == {"binary.txt", "empty.txt", "yaml.md"}
+    assert reasons["empty.txt"] == "empty file"
+    assert reasons["binary.txt"] == "binary data, not text"
     assert "YAML" in reasons["yaml.md"]
 
 

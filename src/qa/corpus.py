@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-SUFFIXES = (".md", ".txt")
+from qa import formats
+
+SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
+DEFAULT_MAX_BYTES = 20_000_000
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _FALLBACK_TITLE_CHARS = 100
 
@@ -30,6 +36,23 @@ class Document:
     url: str | None = None
     body_start: int = 0
     sha256: str = ""
+    pages: tuple[int, ...] = ()
+    encoding: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Document:
+        return cls(**{**data, "pages": tuple(data.get("pages", ()))})
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (1-based) that `text[offset]` is on; None for a document without pages."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
+
+    def page_spans(self) -> list[tuple[int, int]]:
+        """Where each page's text starts and ends (the whole text when there are no pages)."""
+        if not self.pages:
+            return [(0, len(self.text))]
+        ends = [start - len(formats.PAGE_SEPARATOR) for start in self.pages[1:]]
+        return list(zip(self.pages, [*ends, len(self.text)]))
 
 
 @dataclass(frozen=True)
@@ -40,20 +63,22 @@ class Skipped:
     reason: str
 
 
-def find_files(corpus_dir: Path) -> list[Path]:
-    """Every readable article under `corpus_dir`, in a stable order."""
-    return sorted(
-        path
-        for path in corpus_dir.rglob("*")
-        if path.suffix.lower() in SUFFIXES and path.is_file() and not _hidden(path, corpus_dir)
-    )
+@dataclass(frozen=True)
+class Found:
+    """A corpus file to read: its name in the index and where it is."""
+
+    source: str
+    path: Path
 
 
-def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
-    """Read every article under `corpus_dir`.
+def scan(
+    corpus_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[Found], list[Skipped]]:
+    """Every article file under `corpus_dir`, in a stable order, and those refused unread.
 
-    Returns:
-        The documents, and the files that could not be read with the reason for each.
+    Hidden files and folders are left out. A symbolic link is followed only when it points
+    inside the corpus folder; folders are never entered through one. A file larger than
+    `max_bytes` is refused.
 
     Raises:
         FileNotFoundError: `corpus_dir` is not a folder.
@@ -64,30 +89,85 @@ def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
             f"corpus folder {corpus_dir}/ does not exist; create it and put articles "
             f"({', '.join(SUFFIXES)}) in it, or name another with --corpus"
         )
-    documents, skipped = [], []
-    for path in find_files(corpus_dir):
-        source = path.relative_to(corpus_dir).as_posix()
+    root = corpus_dir.resolve()
+    found, skipped = [], []
+    for folder, dirs, files in os.walk(corpus_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            path = Path(folder) / name
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                continue
+            source = path.relative_to(corpus_dir).as_posix()
+            reason = _refusal(path, root, max_bytes)
+            if reason:
+                skipped.append(Skipped(source, reason))
+            else:
+                found.append(Found(source, path))
+        for name in dirs:
+            if (Path(folder) / name).is_symlink():
+                source = (Path(folder) / name).relative_to(corpus_dir).as_posix()
+                skipped.append(Skipped(source + "/", "a symbolic link to a folder, not followed"))
+    found.sort(key=lambda f: f.source)
+    skipped.sort(key=lambda s: s.source)
+    return found, skipped
+
+
+def fingerprint(corpus_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple:
+    """A cheap summary (names, sizes, modification times) that changes when a file does."""
+    found, skipped = scan(corpus_dir, max_bytes)
+    stats = []
+    for file in found:
         try:
-            documents.append(parse_document(source, path.read_bytes()))
-        except ValueError as error:
-            skipped.append(Skipped(source, str(error)))
-    return documents, skipped
+            info = file.path.stat()
+            stats.append((file.source, info.st_size, info.st_mtime_ns, info.st_ino))
+        except OSError:
+            stats.append((file.source, None, None, None))
+    return tuple(stats), tuple(skipped)
+
+
+def find_files(corpus_dir: Path) -> list[Path]:
+    """Every readable article under `corpus_dir`, in a stable order."""
+    return [found.path for found in scan(corpus_dir)[0]]
+
+
+def load_corpus(
+    corpus_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[Document], list[Skipped]]:
+    """Read every article under `corpus_dir`.
+
+    Returns:
+        The documents, and the files that could not be read with the reason for each.
+
+    Raises:
+        FileNotFoundError: `corpus_dir` is not a folder.
+    """
+    found, skipped = scan(corpus_dir, max_bytes)
+    documents = []
+    for file in found:
+        try:
+            documents.append(parse_document(file.source, file.path.read_bytes()))
+        except (OSError, ValueError) as error:
+            skipped.append(Skipped(file.source, _reason(error)))
+    return documents, sorted(skipped, key=lambda s: s.source)
 
 
 def parse_document(source: str, data: bytes) -> Document:
-    """Parse one article's bytes.
+    """Parse one file's bytes, by its extension (`source` is its name in the corpus).
+
+    Metadata the file gives (front matter, HTML `<meta>`, PDF document information) wins
+    over guesses from the text.
 
     Raises:
-        ValueError: the file is not UTF-8 text, its front matter is broken, or it is empty.
+        ValueError: the file is empty, binary, or cannot be parsed.
     """
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
-    meta, text = _split_front_matter(raw)
+    if not data.strip():
+        raise ValueError("empty file")
+    reader = _READERS.get(Path(source).suffix.lower(), _read_text)
+    extracted = reader(data)
+    text = extracted.text
     if not text.strip():
-        raise ValueError("no text after the front matter" if meta else "empty file")
-    title = _field(meta, "title")
+        raise ValueError("no text")
+    title = extracted.title
     headline_end = _headline_end(text, title)
     if title is None:
         title = _fallback_title(text, headline_end) or Path(source).stem
@@ -95,12 +175,64 @@ def parse_document(source: str, data: bytes) -> Document:
         source=source,
         text=text,
         title=title,
+        publisher=extracted.publisher,
+        date=extracted.date,
+        url=extracted.url,
+        body_start=headline_end,
+        sha256=sha256(data),
+        pages=extracted.pages,
+        encoding=extracted.encoding,
+    )
+
+
+def sha256(data: bytes) -> str:
+    """The content hash that tells whether a file changed."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_text(data: bytes) -> formats.Extracted:
+    """Markdown or plain text, with an optional YAML front-matter block."""
+    raw, encoding = formats.decode_text(data)
+    meta, text = _split_front_matter(raw)
+    if not text.strip():
+        raise ValueError("no text after the front matter" if meta else "empty file")
+    return formats.Extracted(
+        text=text,
+        title=_field(meta, "title"),
         publisher=_field(meta, "publisher"),
         date=_field(meta, "date"),
         url=_field(meta, "url"),
-        body_start=headline_end,
-        sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
     )
+
+
+_READERS: dict[str, Callable[[bytes], formats.Extracted]] = {
+    ".md": _read_text,
+    ".txt": _read_text,
+    ".html": formats.read_html,
+    ".htm": formats.read_html,
+    ".pdf": formats.read_pdf,
+}
+
+
+def _refusal(path: Path, root: Path, max_bytes: int) -> str | None:
+    """Why a file is not read at all, or None."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            return "a broken symbolic link"
+        if not target.is_relative_to(root):
+            return f"a symbolic link to {target}, outside the corpus folder: not followed"
+    if not path.is_file():
+        return "not a regular file"
+    size = path.stat().st_size
+    if size > max_bytes:
+        return f"{size:,} bytes, over the {max_bytes:,}-byte limit (--max-size)"
+    return None
+
+
+def _reason(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _split_front_matter(raw: str) -> tuple[dict[str, object], str]:
@@ -157,7 +289,3 @@ def _fallback_title(text: str, headline_end: int) -> str:
     if headline_end or len(line) <= _FALLBACK_TITLE_CHARS:
         return line
     return line[:_FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
