@@ -69,9 +69,9 @@ def test_missing_index_says_to_build_it(tmp_path):
 def test_a_rebuild_switches_generation_and_clears_old_ones(index_copy):
     first = current_generation(index_copy)
     engine = Engine(CORPUS, index_copy, build_if_missing=False)
-    engine.build()
+    engine.build(full=True)
     second = current_generation(index_copy)
-    engine.build()
+    engine.build(full=True)
     third = current_generation(index_copy)
     assert len({first, second, third}) == 3
     generations = sorted(p.name for p in index_copy.iterdir() if p.name.startswith("gen-"))

@@ -94,8 +94,8 @@ class Chunker:
     count_tokens: Length
     max_tokens: int
 
-    def __call__(self, text: str, start: int = 0) -> list[Span]:
-        sentences = split_sentences(text, start)
+    def __call__(self, text: str, start: int = 0, end: int | None = None) -> list[Span]:
+        sentences = split_sentences(text, start, end)
         spans = []
         for span in chunk_spans(text, sentences, self.size, self.overlap, self.length):
             if self.count_tokens(text[span[0] : span[1]]) <= self.max_tokens:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from qa.chunking import Chunker, split_sentences
-from qa.corpus import Skipped, load_corpus
+from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped
 from qa.embed import Embedder, load_embedder, same_model
+from qa.incremental import Kept, plan_build
 from qa.results import Answer, Passage
 from qa.settings import ChunkUnit, Settings
 from qa.store import (
@@ -24,18 +27,40 @@ from qa.store import (
     current_generation,
     read_index,
     read_manifest,
+    remove_leftovers,
     write_index,
 )
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What one build did."""
+    """What one build did.
+
+    Attributes:
+        documents, passages: what the live index holds after the build.
+        seconds: how long the build took.
+        skipped: files not indexed, each with the reason.
+        added, changed, removed, unchanged: file names, by what happened to them.
+        embedded: how many passages were embedded (0 when nothing changed).
+        full_reason: why every document was rebuilt; None for an incremental build.
+        notes: files indexed with a remark (a fallback text encoding).
+        generation: the generation written, None when the live one was still current.
+        cleaned: leftovers of killed builds that were removed.
+    """
 
     documents: int
     passages: int
     seconds: float
     skipped: list[Skipped] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    embedded: int = 0
+    full_reason: str | None = None
+    notes: list[Skipped] = field(default_factory=list)
+    generation: str | None = None
+    cleaned: list[str] = field(default_factory=list)
 
 
 class Engine:
@@ -49,6 +74,10 @@ class Engine:
         settings: chunking and model settings for builds; None keeps the index's.
         build_if_missing: build the index when there is none (else raise).
         progress: show a progress bar while embedding.
+
+    Before each answer the engine checks (one small file read) whether another build made
+    a newer generation live, and switches to it first; one answer always comes from one
+    generation.
 
     Raises:
         IndexUnusable: the index is missing (and `build_if_missing` is off), damaged, or
@@ -80,9 +109,19 @@ class Engine:
         """The settings of the loaded index."""
         return Settings(**self._index.manifest["settings"])
 
-    def build(self) -> BuildReport:
-        """Rebuild the index from the corpus and switch to it."""
-        report = build_index(self.corpus_dir, self.index_dir, self._settings, self._progress)
+    def build(self, full: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> BuildReport:
+        """Bring the index up to date with the corpus and switch to it.
+
+        Only new and changed files are embedded (everything with `full`); see `build_index`.
+        """
+        report = build_index(
+            self.corpus_dir,
+            self.index_dir,
+            self._settings,
+            self._progress,
+            full=full,
+            max_bytes=max_bytes,
+        )
         self._load()
         return report
 
@@ -112,6 +151,7 @@ class Engine:
             raise ValueError("the question is empty: ask something")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
+        self._reload_if_newer()
         index = self._index
         count = min(k, index.vectors.ntotal)
         if count == 0:
@@ -162,7 +202,22 @@ class Engine:
             chunk_id=stored.chunk_id,
             sentence_start=sentence[0],
             sentence_end=sentence[1],
+            page=document.page_at(stored.start),
         )
+
+    def _reload_if_newer(self) -> None:
+        """Switch to the live generation when another build replaced the loaded one.
+
+        When the new generation cannot be loaded (a later build may already have removed
+        it), the loaded one keeps answering and the switch is tried again next time.
+        """
+        live = current_generation(self.index_dir)
+        if live is None or live == self._index.path:
+            return
+        try:
+            self._load()
+        except IndexUnusable:
+            pass
 
     def _load(self) -> None:
         index = read_index(self.index_dir)
@@ -188,31 +243,83 @@ def build_index(
     index: str | Path,
     settings: Settings | None = None,
     progress: bool = False,
+    *,
+    full: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Read the corpus, cut and embed every passage, and make the result the live index.
+    """Bring the index up to date with the corpus and make the result the live index.
+
+    Only new and changed files are parsed, chunked and embedded; unchanged documents keep
+    their stored passages and vectors, and passages of changed or deleted files are
+    dropped. With nothing changed nothing is written and the model is not loaded. Every
+    document is rebuilt with `full`, when the index is unusable, or when it was built
+    with other settings.
 
     Args:
         corpus: the folder of articles.
         index: the index folder.
         settings: None keeps the settings of the index there (defaults when there is none).
         progress: show a progress bar while embedding.
+        full: rebuild every document.
+        max_bytes: skip files larger than this.
+        on_wait: called with a message when another build holds the lock and this one
+            waits for it.
+
+    Raises:
+        FileNotFoundError: the corpus folder does not exist.
     """
     corpus_dir, index_dir = Path(corpus), Path(index)
-    with build_lock(index_dir):
+    with build_lock(index_dir, on_wait):
         started = time.perf_counter()
+        cleaned = remove_leftovers(index_dir)
         settings = settings or _existing_settings(index_dir) or Settings()
-        documents, skipped = load_corpus(corpus_dir)
-        embedder = load_embedder(settings.model)
-        chunk = _chunker(settings, embedder)
-        passages, texts = [], []
-        for number, document in enumerate(documents):
-            for n, (start, end) in enumerate(chunk(document.text, document.body_start)):
-                passages.append(StoredPassage(f"{document.source}#{n}", number, start, end))
-                texts.append(document.text[start:end])
-        vectors = _flat_index(embedder, texts, progress)
+        plan = plan_build(corpus_dir, index_dir, settings, full, max_bytes)
+        report = {
+            "skipped": plan.skipped,
+            "added": plan.added,
+            "changed": plan.changed,
+            "removed": plan.removed,
+            "unchanged": plan.unchanged,
+            "full_reason": plan.full_reason,
+            "cleaned": cleaned,
+        }
+        if not plan.changes_index and current_generation(index_dir) is not None:
+            kept = [entry for entry in plan.entries if isinstance(entry, Kept)]
+            return BuildReport(
+                len(kept),
+                sum(len(k.passages) for k in kept),
+                time.perf_counter() - started,
+                notes=_notes(k.document for k in kept),
+                **report,
+            )
+        fresh_passages, fresh_vectors, dimension = _embed_fresh(plan, settings, progress)
+
+        # The one place where the next generation is assembled: every document, passage
+        # and vector, in corpus order, handed to `write_index` together.
+        documents: list[Document] = []
+        passages: list[StoredPassage] = []
+        rows: list[np.ndarray] = []
+        for entry in plan.entries:
+            number = len(documents)
+            if isinstance(entry, Kept):
+                documents.append(entry.document)
+                passages += [
+                    StoredPassage(p.chunk_id, number, p.start, p.end) for p in entry.passages
+                ]
+                rows.append(entry.vectors)
+            else:
+                documents.append(entry)
+                spans = fresh_passages[entry.source]
+                passages += [
+                    StoredPassage(f"{entry.source}#{n}", number, start, end)
+                    for n, (start, end) in enumerate(spans)
+                ]
+                rows.append(fresh_vectors[entry.source])
+        vectors = _flat_index(dimension, rows)
         manifest = {
             "model": settings.model,
-            "dimension": embedder.dimension,
+            "dimension": dimension,
             "settings": settings.to_dict(),
             "documents": {
                 d.source: {"sha256": d.sha256, "passages": sum(p.doc == i for p in passages)}
@@ -221,8 +328,62 @@ def build_index(
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        write_index(index_dir, manifest, documents, passages, vectors)
-    return BuildReport(len(documents), len(passages), time.perf_counter() - started, skipped)
+        written = write_index(index_dir, manifest, documents, passages, vectors)
+    return BuildReport(
+        len(documents),
+        len(passages),
+        time.perf_counter() - started,
+        embedded=sum(len(spans) for spans in fresh_passages.values()),
+        notes=_notes(documents),
+        generation=written.name,
+        **report,
+    )
+
+
+def _embed_fresh(
+    plan, settings: Settings, progress: bool
+) -> tuple[dict[str, list[tuple[int, int]]], dict[str, np.ndarray], int]:
+    """Chunk and embed the plan's new and changed documents; load the model only for them.
+
+    Returns:
+        Each fresh document's passage spans and their vectors (by source), and the
+        vectors' dimension.
+    """
+    fresh = plan.fresh
+    if not fresh and plan.dimension is not None:
+        return {}, {}, plan.dimension
+    embedder = load_embedder(settings.model)
+    chunk = _chunker(settings, embedder)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    texts: list[str] = []
+    for document in fresh:
+        # Passages never cross a page: each page of a PDF is cut on its own.
+        spans[document.source] = [
+            span
+            for start, end in document.page_spans()
+            if end > document.body_start
+            for span in chunk(document.text, max(start, document.body_start), end)
+        ]
+        texts += [document.text[a:b] for a, b in spans[document.source]]
+    vectors = (
+        embedder.encode(texts, progress=progress)
+        if texts
+        else np.empty((0, embedder.dimension), dtype=np.float32)
+    )
+    by_source, row = {}, 0
+    for document in fresh:
+        count = len(spans[document.source])
+        by_source[document.source] = vectors[row : row + count]
+        row += count
+    return spans, by_source, embedder.dimension
+
+
+def _notes(documents) -> list[Skipped]:
+    return [
+        Skipped(d.source, f"not UTF-8: decoded as {d.encoding}")
+        for d in documents
+        if d.encoding is not None
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -259,12 +420,13 @@ def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
     )
 
 
-def _flat_index(embedder: Embedder, texts: list[str], progress: bool):
+def _flat_index(dimension: int, rows: list[np.ndarray]):
     import faiss
 
-    index = faiss.IndexFlatIP(embedder.dimension)
-    if texts:
-        index.add(embedder.encode(texts, progress=progress))
+    index = faiss.IndexFlatIP(dimension)
+    vectors = np.concatenate(rows) if rows else np.empty((0, dimension), dtype=np.float32)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
 
 

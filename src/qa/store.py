@@ -2,11 +2,13 @@
 
     index/
       CURRENT               name of the live generation, replaced atomically
-      .lock                 held while a build writes
+      .lock                 held while a build runs; names the builder's pid
       gen-<time>-<pid>/     manifest.json, vectors.faiss, documents.jsonl, passages.jsonl
 
-A build writes a new generation folder, then points CURRENT at it with one atomic rename,
-so a reader sees the old generation or the new one, never half of one.
+A build writes a new generation in a hidden staging folder, renames it to `gen-*`, then
+points CURRENT at it with one atomic rename, so a reader sees the old generation or the new
+one, never half of one. A build killed on the way leaves the staging folder or an unused
+`gen-*` folder behind; the next build removes them (`remove_leftovers`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import fcntl
 import json
 import os
 import shutil
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,7 +98,7 @@ def read_index(index_dir: Path) -> StoredIndex:
                 f"the index in {index_dir}/ has format {manifest.get('format_version')}, "
                 f"this qa reads format {FORMAT_VERSION}: {rebuild}"
             )
-        documents = [Document(**row) for row in _read_jsonl(path / "documents.jsonl")]
+        documents = [Document.from_dict(row) for row in _read_jsonl(path / "documents.jsonl")]
         passages = [StoredPassage(**row) for row in _read_jsonl(path / "passages.jsonl")]
         vectors = faiss.read_index(str(path / "vectors.faiss"))
     except IndexUnusable:
@@ -134,7 +136,8 @@ def write_index(
 
     index_dir.mkdir(parents=True, exist_ok=True)
     previous = current_generation(index_dir)
-    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    # Names sort in build order (to the microsecond), which `remove_leftovers` relies on.
+    name = f"gen-{datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
     staging = index_dir / f".{name}.tmp"
     staging.mkdir()
     manifest = {
@@ -159,15 +162,58 @@ def write_index(
 
 
 @contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock; a second builder waits until the first is done."""
+def build_lock(index_dir: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the index's build lock; a second builder waits until the first is done.
+
+    Args:
+        index_dir: the index folder.
+        on_wait: called once with a message naming the running build when this one has
+            to wait for it.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with open(index_dir / ".lock", "a+") as handle:
         try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                handle.seek(0)
+                holder = handle.read().strip() or "?"
+                on_wait(
+                    f"another build (pid {holder}) is writing {index_dir}/; "
+                    "waiting for it to finish"
+                )
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.truncate(0)
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_leftovers(index_dir: Path) -> list[str]:
+    """Remove what killed builds left: staging folders and generations never made live.
+
+    The caller holds `build_lock(index_dir)`. Generations older than the live one stay
+    (a reader may still be loading one); the next written generation clears them.
+
+    Returns:
+        The names removed.
+    """
+    if not index_dir.is_dir():
+        return []
+    live = current_generation(index_dir)
+    removed = []
+    for path in sorted(index_dir.iterdir()):
+        orphan = path.name.startswith("gen-") and (live is None or path.name > live.name)
+        if path.name.endswith(".tmp") or orphan:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
 
 
 def _remove_stale(index_dir: Path, keep: set[str]) -> None:

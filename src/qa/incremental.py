@@ -1,0 +1,152 @@
+"""Incremental builds: compare the corpus with the live generation and plan what to redo.
+
+A document whose file has the same SHA-256 as in the live manifest is kept with its stored
+passages and vectors; only new and changed files are parsed (and then chunked and embedded
+by the build). Passages of changed, deleted or now unreadable files are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped, parse_document, scan, sha256
+from qa.embed import same_model
+from qa.settings import Settings
+from qa.store import IndexUnusable, StoredIndex, StoredPassage, current_generation, read_index
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An unchanged document with its stored passages and their vectors (one row each)."""
+
+    document: Document
+    passages: list[StoredPassage]
+    vectors: np.ndarray
+
+
+@dataclass
+class Plan:
+    """What a build does, file by file, in corpus order.
+
+    Attributes:
+        entries: every document of the next generation, in order: `Kept` to reuse, or a
+            freshly parsed `Document` to chunk and embed.
+        added, changed, removed, unchanged: file names.
+        skipped: files that are not indexed, and why.
+        full_reason: why every document is rebuilt, None for an incremental build.
+        dimension: the stored vectors' dimension (None when nothing is reused).
+    """
+
+    entries: list[Kept | Document] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    full_reason: str | None = None
+    dimension: int | None = None
+
+    @property
+    def fresh(self) -> list[Document]:
+        """The documents to chunk and embed."""
+        return [entry for entry in self.entries if isinstance(entry, Document)]
+
+    @property
+    def changes_index(self) -> bool:
+        """Whether the next generation differs from the live one."""
+        return bool(self.added or self.changed or self.removed or self.full_reason)
+
+
+def plan_build(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: Settings,
+    full: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Plan:
+    """Compare the corpus with the live generation.
+
+    Args:
+        corpus_dir: the folder of articles.
+        index_dir: the index folder.
+        settings: the settings of the build; a live generation built with other settings
+            (another model, other chunking) is not reused.
+        full: rebuild every document even when the live generation could be reused.
+        max_bytes: files larger than this are skipped.
+
+    Raises:
+        FileNotFoundError: `corpus_dir` is not a folder.
+    """
+    found, skipped = scan(corpus_dir, max_bytes)
+    plan = Plan(skipped=skipped)
+    previous, plan.full_reason = _previous(index_dir, settings, full)
+    stored = _by_source(previous) if previous is not None else {}
+    if previous is not None:
+        plan.dimension = previous.vectors.d
+    before = set(previous.manifest.get("documents", {})) if previous is not None else set()
+    for file in found:
+        try:
+            data = file.path.read_bytes()
+        except OSError as error:
+            plan.skipped.append(Skipped(file.source, f"cannot read it ({error.strerror})"))
+            continue
+        kept = stored.get(file.source)
+        if kept is not None and kept.document.sha256 == sha256(data):
+            plan.entries.append(kept)
+            plan.unchanged.append(file.source)
+            continue
+        try:
+            document = parse_document(file.source, data)
+        except ValueError as error:
+            plan.skipped.append(Skipped(file.source, str(error)))
+            continue
+        plan.entries.append(document)
+        (plan.changed if file.source in before else plan.added).append(file.source)
+    present = set(plan.added) | set(plan.changed) | set(plan.unchanged)
+    plan.removed = sorted(before - present)
+    plan.skipped.sort(key=lambda s: s.source)
+    return plan
+
+
+def _previous(
+    index_dir: Path, settings: Settings, full: bool
+) -> tuple[StoredIndex | None, str | None]:
+    """The live generation when it can be reused, else None and why not."""
+    if current_generation(index_dir) is None:
+        return None, None
+    if full:
+        return None, "--full asked for"
+    try:
+        previous = read_index(index_dir)
+    except IndexUnusable as error:
+        return None, f"the index was unusable ({error})"
+    built = previous.manifest.get("settings", {})
+    if not same_model(built.get("model", ""), settings.model):
+        return None, f"the model changed from {built.get('model')!r} to {settings.model!r}"
+    if {**built, "model": settings.model} != settings.to_dict():
+        return None, "the chunking settings changed"
+    return previous, None
+
+
+def _by_source(index: StoredIndex) -> dict[str, Kept]:
+    """Each stored document with its passages and their vectors, renumbered from 0."""
+    rows: dict[int, list[int]] = {}
+    for number, passage in enumerate(index.passages):
+        rows.setdefault(passage.doc, []).append(number)
+    everything = (
+        index.vectors.reconstruct_n(0, index.vectors.ntotal)
+        if index.vectors.ntotal
+        else np.empty((0, index.vectors.d), dtype=np.float32)
+    )
+    kept = {}
+    for number, document in enumerate(index.documents):
+        mine = rows.get(number, [])
+        kept[document.source] = Kept(
+            document=document,
+            passages=[index.passages[i] for i in mine],
+            vectors=everything[mine],
+        )
+    return kept
