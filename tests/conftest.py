@@ -46,3 +46,11 @@ def index_copy(seed_index, tmp_path) -> Path:
     copy = tmp_path / "index"
     shutil.copytree(seed_index, copy)
     return copy
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A private copy of the seed corpus that a test may edit (it matches `index_copy`)."""
+    copy = tmp_path / "corpus"
+    shutil.copytree(CORPUS, copy)
+    return copy

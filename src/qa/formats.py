@@ -12,6 +12,7 @@ from dataclasses import dataclass
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 PAGE_SEPARATOR = "\n\n"  # between PDF pages: a blank line, so no sentence crosses it
 
+_LINE_BREAK = "\ue000"  # stands for <br> while the page's own white space is folded
 _JUNK_TAGS = (
     "script style noscript template iframe svg canvas form button select nav header footer "
     "aside menu dialog"
@@ -103,13 +104,16 @@ def read_html(data: bytes) -> Extracted:
     for element in root.find_all(_is_furniture):
         element.decompose()
     for element in root.find_all("br"):
-        element.replace_with("\n")
+        element.replace_with(_LINE_BREAK)
     for element in root.find_all(_BLOCKS):
         element.insert_before("\n\n")
         element.insert_after("\n\n")
-    paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", root.get_text()))
-    lines = [" ".join(line.split()) for p in paragraphs if p for line in p.split("\n")]
-    text = "\n\n".join(line for line in lines if line)
+    # Blocks become paragraphs and <br> a line break; white space in the source is a space.
+    paragraphs = (
+        "\n".join(filter(None, (" ".join(line.split()) for line in part.split(_LINE_BREAK))))
+        for part in re.split(r"\n\s*\n", root.get_text())
+    )
+    text = "\n\n".join(filter(None, paragraphs))
     if not text:
         raise ValueError("the page has no text")
     declared = None if encoding in (None, "utf-8", "ascii") else encoding

@@ -15,7 +15,14 @@ import numpy as np
 from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped, parse_document, scan, sha256
 from qa.embed import same_model
 from qa.settings import Settings
-from qa.store import IndexUnusable, StoredIndex, StoredPassage, current_generation, read_index
+from qa.store import (
+    IndexUnusable,
+    StoredIndex,
+    StoredPassage,
+    current_generation,
+    read_index,
+    read_manifest,
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,8 @@ def plan_build(
     stored = _by_source(previous) if previous is not None else {}
     if previous is not None:
         plan.dimension = previous.vectors.d
-    before = set(previous.manifest.get("documents", {})) if previous is not None else set()
+    manifest = previous.manifest if previous is not None else read_manifest(index_dir)
+    before = set((manifest or {}).get("documents", {}))
     for file in found:
         try:
             data = file.path.read_bytes()
