@@ -55,7 +55,7 @@ def _ask(args: argparse.Namespace) -> int:
 def _render(result: Answer) -> str:
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
-    lines = [result.text, ""]
+    lines = [" ".join(result.text.split()), ""]
     for rank, passage in enumerate(result.passages, 1):
         where = " · ".join(
             part
@@ -73,7 +73,9 @@ def _render(result: Answer) -> str:
             initial_indent="    ",
             subsequent_indent="    ",
         )
-        lines += [f"[{rank}] {passage.score:.3f}  {passage.title}", f"    {where}", body, ""]
+        lines += [f"[{rank}] {passage.score:.3f}  {passage.title}", f"    {where}", body]
+        lines += [f"    also in: {s.source} ({s.date or 'undated'})" for s in passage.also_in]
+        lines.append("")
     return "\n".join(lines).rstrip()
 
 

@@ -11,10 +11,14 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from qa.chunking import Chunker, split_sentences
-from qa.corpus import Skipped, load_corpus
+from qa.corpus import Document, Skipped, load_corpus
 from qa.embed import Embedder, load_embedder, same_model
-from qa.results import Answer, Passage
+from qa.lexical import Lexical
+from qa.results import Answer, Passage, Source
+from qa.retrieval import Hit, Mode, search
 from qa.settings import ChunkUnit, Settings
 from qa.store import (
     IndexUnusable,
@@ -49,6 +53,8 @@ class Engine:
         settings: chunking and model settings for builds; None keeps the index's.
         build_if_missing: build the index when there is none (else raise).
         progress: show a progress bar while embedding.
+        mode: which retrievers take part: "hybrid" (BM25 and embeddings, the default),
+            "dense" or "lexical".
 
     Raises:
         IndexUnusable: the index is missing (and `build_if_missing` is off), damaged, or
@@ -64,6 +70,7 @@ class Engine:
         settings: Settings | None = None,
         build_if_missing: bool = True,
         progress: bool = False,
+        mode: str = Mode.HYBRID.value,
     ) -> None:
         self.corpus_dir = Path(corpus)
         self.index_dir = Path(index)
@@ -71,6 +78,7 @@ class Engine:
             settings = Settings(model=model)
         self._settings = settings
         self._progress = progress
+        self.mode = Mode.from_str(mode)
         if build_if_missing and current_generation(self.index_dir) is None:
             build_index(self.corpus_dir, self.index_dir, settings, progress)
         self._load()
@@ -118,12 +126,8 @@ class Engine:
             return Answer(question, "", [])
         allowed = self._allowed(date_from, date_to, sources)
         query = self._embedder.encode([question])
-        depth = index.vectors.ntotal if allowed is not None else count
-        scores, ids = index.vectors.search(query, depth)
-        hits = [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
-        if allowed is not None:
-            hits = [(i, s) for i, s in hits if index.passages[i].doc in allowed]
-        passages = [self._passage(i, s) for i, s in hits[:count]]
+        hits = search(index, question, query, k, self.mode, allowed)
+        passages = [self._passage(hit) for hit in hits]
         if not passages:
             return Answer(question, "", [])
         top = passages[0]
@@ -133,8 +137,8 @@ class Engine:
 
     def _allowed(
         self, date_from: str | None, date_to: str | None, sources: Collection[str] | None
-    ) -> set[int] | None:
-        """The documents that pass the filters, or None when nothing is filtered."""
+    ) -> np.ndarray | None:
+        """A mask of the passages that pass the filters, or None when nothing is filtered."""
         if date_from is None and date_to is None and sources is None:
             return None
         documents = self._index.documents
@@ -144,15 +148,17 @@ class Engine:
             allowed = {i for i in allowed if documents[i].source in wanted}
         if date_from is not None or date_to is not None:
             allowed = {i for i in allowed if in_date_range(documents[i].date, date_from, date_to)}
-        return allowed
+        owners = np.fromiter((p.doc for p in self._index.passages), dtype=np.int64)
+        return np.isin(owners, np.fromiter(allowed, dtype=np.int64))
 
-    def _passage(self, number: int, score: float) -> Passage:
-        stored = self._index.passages[number]
-        document = self._index.documents[stored.doc]
-        sentence = split_sentences(document.text, stored.start, stored.end)[0]
+    def _passage(self, hit: Hit) -> Passage:
+        index = self._index
+        stored = index.passages[hit.passage]
+        document = index.documents[stored.doc]
+        _, sentence_start, sentence_end = index.sentences[hit.sentence].tolist()
         return Passage(
             text=document.text[stored.start : stored.end],
-            score=score,
+            score=round(hit.score, 4),
             source=document.source,
             title=document.title,
             publisher=document.publisher,
@@ -160,8 +166,22 @@ class Engine:
             start=stored.start,
             end=stored.end,
             chunk_id=stored.chunk_id,
-            sentence_start=sentence[0],
-            sentence_end=sentence[1],
+            sentence_start=sentence_start,
+            sentence_end=sentence_end,
+            also_in=[self._source(number) for number in hit.duplicates],
+        )
+
+    def _source(self, number: int) -> Source:
+        stored = self._index.passages[number]
+        document = self._index.documents[stored.doc]
+        return Source(
+            source=document.source,
+            title=document.title,
+            publisher=document.publisher,
+            date=document.date,
+            start=stored.start,
+            end=stored.end,
+            chunk_id=stored.chunk_id,
         )
 
     def _load(self) -> None:
@@ -204,13 +224,21 @@ def build_index(
         documents, skipped = load_corpus(corpus_dir)
         embedder = load_embedder(settings.model)
         chunk = _chunker(settings, embedder)
-        passages, texts = [], []
+        passages, sentences = [], []
         for number, document in enumerate(documents):
             for n, (start, end) in enumerate(chunk(document.text, document.body_start)):
+                sentences += [
+                    (len(passages), a, b) for a, b in split_sentences(document.text, start, end)
+                ]
                 passages.append(StoredPassage(f"{document.source}#{n}", number, start, end))
-                texts.append(document.text[start:end])
-        vectors = _flat_index(embedder, texts, progress)
-        manifest = {
+        index = _assemble(
+            documents,
+            passages,
+            np.array(sentences, dtype=np.int64).reshape(-1, 3),
+            embedder,
+            progress,
+        )
+        index.manifest = {
             "model": settings.model,
             "dimension": embedder.dimension,
             "settings": settings.to_dict(),
@@ -221,7 +249,7 @@ def build_index(
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        write_index(index_dir, manifest, documents, passages, vectors)
+        write_index(index_dir, index)
     return BuildReport(len(documents), len(passages), time.perf_counter() - started, skipped)
 
 
@@ -259,13 +287,35 @@ def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
     )
 
 
-def _flat_index(embedder: Embedder, texts: list[str], progress: bool):
+def _assemble(
+    documents: list[Document],
+    passages: list[StoredPassage],
+    sentences: np.ndarray,
+    embedder: Embedder,
+    progress: bool,
+) -> StoredIndex:
+    """Embed passages and sentences in one pass and index both, densely and by BM25."""
     import faiss
 
-    index = faiss.IndexFlatIP(embedder.dimension)
-    if texts:
-        index.add(embedder.encode(texts, progress=progress))
-    return index
+    def text(doc: int, start: int, end: int) -> str:
+        return documents[doc].text[start:end]
+
+    passage_texts = [text(p.doc, p.start, p.end) for p in passages]
+    sentence_texts = [text(passages[p].doc, a, b) for p, a, b in sentences.tolist()]
+    vectors = embedder.encode(passage_texts + sentence_texts, progress=progress)
+    dense = [faiss.IndexFlatIP(embedder.dimension) for _ in range(2)]
+    dense[0].add(vectors[: len(passages)])
+    dense[1].add(vectors[len(passages) :])
+    titled = [f"{documents[p.doc].title}\n{t}" for p, t in zip(passages, passage_texts)]
+    return StoredIndex(
+        documents=documents,
+        passages=passages,
+        vectors=dense[0],
+        sentences=sentences,
+        sentence_vectors=dense[1],
+        lexical=Lexical.build(titled),
+        lexical_sentences=Lexical.build(sentence_texts),
+    )
 
 
 def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:
