@@ -1,8 +1,9 @@
-"""The `qa` command: `qa index` builds the index, `qa ask` answers a question."""
+"""The `qa` command: `qa index` builds the index, `qa ask` answers, `qa eval` scores."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
@@ -46,9 +47,34 @@ def _index(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from qa.engine import Engine
 
-    engine = Engine(args.corpus, args.index, build_if_missing=False)
+    engine = Engine(args.corpus, args.index, build_if_missing=False, mode=args.mode)
     result = engine.answer(args.question, k=args.k)
     print(result.to_json() if args.json else _render(result))
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from qa.engine import Engine
+    from qa.evaluate import evaluate, read_questions
+
+    rows = read_questions(args.file)
+    engine = Engine(args.corpus, args.index, build_if_missing=False, mode=args.mode)
+    report = evaluate(engine, rows)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    n = report.questions
+    print(f"{n} questions ({args.mode})")
+    for name, value in [
+        ("hit@1", report.hit_at_1),
+        ("hit@3", report.hit_at_3),
+        ("hit@5", report.hit_at_5),
+        ("answer sentence", report.answer_sentence),
+    ]:
+        print(f"  {name:<16} {value:.3f}  ({round(value * n)}/{n})")
+    print(f"  {'MRR@10':<16} {report.mrr:.3f}")
+    for miss in report.misses:
+        print(f"  miss: {miss.question}  [top: {miss.top_passage[:80]}…]")
     return EXIT_OK
 
 
@@ -110,7 +136,24 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--mode",
+        default="hybrid",
+        choices=["hybrid", "dense", "lexical"],
+        help="which retrievers take part (default: hybrid)",
+    )
     ask.set_defaults(run=_ask)
+
+    evaluate = add("eval", "score retrieval on a JSON-lines file of questions and answers")
+    evaluate.add_argument("file", help='lines of {"q": question, "a": [answer strings]}')
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument(
+        "--mode",
+        default="hybrid",
+        choices=["hybrid", "dense", "lexical"],
+        help="which retrievers take part (default: hybrid)",
+    )
+    evaluate.set_defaults(run=_eval)
     return parser
 
 
