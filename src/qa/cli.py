@@ -1,4 +1,4 @@
-"""The `qa` command: `qa index` builds the index, `qa ask` answers a question."""
+"""The `qa` command: `qa index` builds the index, `qa ask` answers, `qa serve` runs the web chat."""
 
 from __future__ import annotations
 
@@ -49,6 +49,13 @@ def _ask(args: argparse.Namespace) -> int:
     engine = Engine(args.corpus, args.index, build_if_missing=False)
     result = engine.answer(args.question, k=args.k)
     print(result.to_json() if args.json else _render(result))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from qa.app import serve  # gradio loads only for this command
+
+    serve(args.corpus, args.index, host=args.host, port=args.port)
     return EXIT_OK
 
 
@@ -109,6 +116,20 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
+
+    serve = add("serve", "start the web chat (builds the index first when there is none)")
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("QA_HOST", "127.0.0.1"),
+        help="address to listen on (default: $QA_HOST or 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("QA_PORT", "7860")),
+        help="port (default: $QA_PORT or 7860)",
+    )
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -118,6 +139,7 @@ def _quiet_offline_environment() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 
 if __name__ == "__main__":
