@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
@@ -13,10 +12,14 @@ from qa.results import Answer, Passage, Source
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 _DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
-# Characters Markdown, LaTeX or a template could read as syntax, as numeric entities: corpus
-# text stays inert even where a renderer would parse Markdown.
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
-_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "[]()!*_`$\\{}~|#"})
+# One pass, so no entity is escaped twice: HTML's special characters, and the signs Markdown,
+# LaTeX or a template could read as syntax, so corpus text stays inert even where a renderer
+# would parse Markdown.
+_INERT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+    | {c: f"&#{ord(c)};" for c in "[]()!*_`$\\{}~|#"}
+)
 
 
 class UploadRejected(ValueError):
@@ -27,7 +30,7 @@ def text_html(text: str) -> str:
     """Corpus text as HTML that shows it literally and runs nothing: tags, entities and
     Markdown or LaTeX signs are escaped, line breaks kept."""
     text = _BLANK_LINES.sub("\n\n", text)
-    return html.escape(text, quote=True).translate(_INERT).replace("\n", "<br>")
+    return text.translate(_INERT).replace("\n", "<br>")
 
 
 def passage_html(passage: Passage) -> str:
@@ -48,7 +51,7 @@ def article_html(document_text: str, passage: Passage) -> str:
     start, end = sorted((max(0, passage.start), min(len(document_text), passage.end)))
     return (
         text_html(document_text[:start])
-        + f'<mark class="qa-passage">{passage_html(passage)}</mark>'
+        + f'<mark class="qa-marked">{passage_html(passage)}</mark>'
         + text_html(document_text[end:])
     )
 
@@ -91,7 +94,7 @@ def card_html(rank: int, passage: Passage, article: str | None = None) -> str:
             f'<div class="qa-article-text">{article_html(article, passage)}</div></details>'
         )
     return (
-        f'<div class="qa-card" data-source="{html.escape(passage.source, quote=True)}">'
+        '<div class="qa-card">'
         '<div class="qa-card-head">'
         f'<span class="qa-rank">{rank}</span>'
         f'<span class="qa-title">{text_html(passage.title)}</span>'
@@ -214,7 +217,7 @@ CSS = """
 .qa-file { font-size: .95em; }
 .qa-passage { margin: 0; line-height: 1.5; font-size: .95em; }
 mark.qa-sentence { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
-mark.qa-passage { background: #dbeafe; color: #1f2937; }
+mark.qa-marked { background: #dbeafe; color: #1f2937; }
 .qa-also { font-size: .88em; margin-top: 6px; }
 .qa-also ul { margin: 2px 0 0 18px; }
 .qa-article summary { cursor: pointer; margin-top: 6px; font-size: .9em;
