@@ -120,3 +120,20 @@ def test_date_and_source_filters(engine):
     assert engine.answer(question, date_from="2030").passages == []
     with pytest.raises(ValueError, match="ISO"):
         engine.answer(question, date_from="last year")
+
+
+def test_info_reports_the_loaded_index(engine):
+    info = engine.info()
+    assert info.documents == 5 == len(info.sources)
+    assert info.passages == engine._index.vectors.ntotal
+    assert info.model == engine.settings.model
+    assert info.built_at == engine._index.manifest["built_at"]
+    assert "2024-11-28-astana-summit-signed-documents.md" in info.sources
+
+
+def test_document_returns_the_text_passages_index(engine):
+    passage = engine.answer("Who is the Secretary-General of the CSTO?", k=1).passages[0]
+    document = engine.document(passage.source)
+    assert document.text[passage.start : passage.end] == passage.text
+    with pytest.raises(KeyError):
+        engine.document("no-such-file.md")

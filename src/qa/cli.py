@@ -1,4 +1,4 @@
-"""The `qa` command: `qa index` builds the index, `qa ask` answers, `qa eval` scores."""
+"""The `qa` command: `qa index` builds, `qa ask` answers, `qa eval` scores, `qa serve` chats."""
 
 from __future__ import annotations
 
@@ -78,6 +78,13 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from qa.app import serve  # gradio loads only for this command
+
+    serve(args.corpus, args.index, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def _render(result: Answer) -> str:
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
@@ -154,6 +161,20 @@ def _parser() -> argparse.ArgumentParser:
         help="which retrievers take part (default: hybrid)",
     )
     evaluate.set_defaults(run=_eval)
+
+    serve = add("serve", "start the web chat (builds the index first when there is none)")
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("QA_HOST", "127.0.0.1"),
+        help="address to listen on (default: $QA_HOST or 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("QA_PORT", "7860")),
+        help="port (default: $QA_PORT or 7860)",
+    )
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -163,6 +184,7 @@ def _quiet_offline_environment() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 
 if __name__ == "__main__":

@@ -42,6 +42,17 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the loaded index holds, for a status line or a sources panel."""
+
+    documents: int
+    passages: int
+    model: str
+    built_at: str | None
+    sources: tuple[str, ...]
+
+
 class Engine:
     """A corpus and its index, loaded once to answer many questions.
 
@@ -87,6 +98,28 @@ class Engine:
     def settings(self) -> Settings:
         """The settings of the loaded index."""
         return Settings(**self._index.manifest["settings"])
+
+    def info(self) -> IndexInfo:
+        """Counts, model, build time (ISO, UTC) and files of the loaded index."""
+        index = self._index
+        return IndexInfo(
+            documents=len(index.documents),
+            passages=len(index.passages),
+            model=str(index.manifest.get("model", "?")),
+            built_at=index.manifest.get("built_at"),
+            sources=tuple(d.source for d in index.documents),
+        )
+
+    def document(self, source: str) -> Document:
+        """The indexed document read from `source` (a path relative to the corpus folder).
+
+        Raises:
+            KeyError: no indexed document comes from `source`.
+        """
+        for document in self._index.documents:
+            if document.source == source:
+                return document
+        raise KeyError(source)
 
     def build(self) -> BuildReport:
         """Rebuild the index from the corpus and switch to it."""
