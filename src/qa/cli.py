@@ -143,23 +143,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
-    ask.add_argument(
-        "--mode",
-        default="hybrid",
-        choices=["hybrid", "dense", "lexical"],
-        help="which retrievers take part (default: hybrid)",
-    )
+    _add_mode(ask)
     ask.set_defaults(run=_ask)
 
     evaluate = add("eval", "score retrieval on a JSON-lines file of questions and answers")
     evaluate.add_argument("file", help='lines of {"q": question, "a": [answer strings]}')
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
-    evaluate.add_argument(
-        "--mode",
-        default="hybrid",
-        choices=["hybrid", "dense", "lexical"],
-        help="which retrievers take part (default: hybrid)",
-    )
+    _add_mode(evaluate)
     evaluate.set_defaults(run=_eval)
 
     serve = add("serve", "start the web chat (builds the index first when there is none)")
@@ -176,6 +166,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
     return parser
+
+
+def _add_mode(command: argparse.ArgumentParser) -> None:
+    from qa.retrieval import Mode
+
+    command.add_argument(
+        "--mode",
+        default=Mode.HYBRID.value,
+        choices=[mode.value for mode in Mode],
+        help="which retrievers take part (default: hybrid)",
+    )
 
 
 def _quiet_offline_environment() -> None:
