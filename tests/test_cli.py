@@ -79,3 +79,16 @@ def test_index_command_builds_and_summarises(tmp_path):
     assert run.returncode == 1  # a file was skipped
     assert "Indexed 1 documents, 1 passages" in run.stdout
     assert "skipped b.txt: empty file" in run.stderr
+
+
+def test_serve_listens_on_localhost_7860_unless_told_otherwise(monkeypatch):
+    from qa.cli import _parser
+
+    monkeypatch.delenv("QA_HOST", raising=False)
+    monkeypatch.delenv("QA_PORT", raising=False)
+    args = _parser().parse_args(["serve"])
+    assert (args.host, args.port, args.corpus) == ("127.0.0.1", 7860, "corpus")
+    monkeypatch.setenv("QA_HOST", "0.0.0.0")
+    monkeypatch.setenv("QA_PORT", "8123")
+    args = _parser().parse_args(["serve", "--port", "9000"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import ROOT
 
 from qa import Engine
-from qa.engine import build_index
+from qa.build import build_index
 from qa.store import build_lock, current_generation
 
 EDITED = "2024-astana-council-narrow-format.md"

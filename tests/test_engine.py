@@ -6,6 +6,8 @@ import pytest
 from tests.conftest import CORPUS
 
 from qa import Answer, Engine
+from qa.build import build_index
+from qa.store import current_generation
 
 
 def test_secretary_general_question_finds_the_article_that_names_him(engine):
@@ -120,3 +122,48 @@ def test_date_and_source_filters(engine):
     assert engine.answer(question, date_from="2030").passages == []
     with pytest.raises(ValueError, match="ISO"):
         engine.answer(question, date_from="last year")
+
+
+def test_info_reports_the_loaded_index(engine):
+    info = engine.info()
+    assert info.documents == 5 == len(info.sources)
+    assert info.passages == engine._index.vectors.ntotal
+    assert info.model == engine.settings.model
+    assert info.built_at == engine._index.manifest["built_at"]
+    assert "2024-11-28-astana-summit-signed-documents.md" in info.sources
+
+
+def test_document_returns_the_text_passages_index(engine):
+    passage = engine.answer("Who is the Secretary-General of the CSTO?", k=1).passages[0]
+    document = engine.document(passage.source)
+    assert document.text[passage.start : passage.end] == passage.text
+    with pytest.raises(KeyError):
+        engine.document("no-such-file.md")
+
+
+def test_an_answer_uses_one_generation_while_another_thread_switches(
+    corpus_copy, index_copy, monkeypatch
+):
+    import qa.engine
+
+    deleted = "2023-minsk-tokayev-chairmanship-priorities.md"
+    engine = Engine(corpus_copy, index_copy, build_if_missing=False)
+    question = "Who is the Secretary-General of the CSTO?"
+    expected = engine.answer(question, k=1000)
+    assert deleted in {p.source for p in expected.passages}
+    search = qa.engine.search
+
+    def switch_midway(*args, **kwargs):
+        # Between ranking and citing, a build replaces the index and another thread's
+        # answer makes the engine switch to it.
+        hits = search(*args, **kwargs)
+        (corpus_copy / deleted).unlink()
+        build_index(corpus_copy, index_copy)
+        engine.info()
+        return hits
+
+    monkeypatch.setattr(qa.engine, "search", switch_midway)
+    assert engine.answer(question, k=1000) == expected  # cited from the generation it ranked
+    monkeypatch.setattr(qa.engine, "search", search)
+    assert engine._index.path == current_generation(index_copy)
+    assert deleted not in {p.source for p in engine.answer(question, k=1000).passages}

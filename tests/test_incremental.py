@@ -11,41 +11,95 @@ from tests.conftest import ROOT
 from tests.pdfs import pdf_bytes
 
 from qa import Engine, IndexUnusable, Settings
+from qa.build import build_index
 from qa.cli import main
-from qa.engine import build_index
+from qa.embed import Embedder
+from qa.rows import DocumentRows, split_by_document
 from qa.store import current_generation, read_index
 
 EDITED = "2024-astana-council-narrow-format.md"
 DELETED = "2023-minsk-tokayev-chairmanship-priorities.md"
 
 
-def _vectors_by_chunk(index_dir) -> dict[str, np.ndarray]:
-    index = read_index(index_dir)
-    rows = index.vectors.reconstruct_n(0, index.vectors.ntotal)
-    return {p.chunk_id: rows[i] for i, p in enumerate(index.passages)}
+def _rows_by_document(index_dir) -> dict[str, DocumentRows]:
+    return {rows.document.source: rows for rows in split_by_document(read_index(index_dir))}
 
 
-def test_editing_one_file_re_embeds_only_its_passages(corpus_copy, index_copy):
-    before = _vectors_by_chunk(index_copy)
+@pytest.fixture
+def encoded(monkeypatch) -> list[str]:
+    """Every text the model embeds during a test, in order (the real model still runs)."""
+    texts: list[str] = []
+    encode = Embedder.encode
+
+    def spy(self, batch, progress=False):
+        texts.extend(batch)
+        return encode(self, batch, progress)
+
+    monkeypatch.setattr(Embedder, "encode", spy)
+    return texts
+
+
+def test_editing_one_file_embeds_only_its_passages_and_sentences(corpus_copy, index_copy, encoded):
+    before = _rows_by_document(index_copy)
     path = corpus_copy / EDITED
     path.write_text(path.read_text() + "\nThe delegates also planted a cedar in Astana.\n")
     report = build_index(corpus_copy, index_copy)
-    manifest = read_index(index_copy).manifest
     assert report.changed == [EDITED] and report.added == report.removed == []
     assert len(report.unchanged) == 4 and report.full_reason is None
-    assert report.embedded == manifest["documents"][EDITED]["passages"]
-    after = _vectors_by_chunk(index_copy)
-    for chunk_id, vector in after.items():
-        if not chunk_id.startswith(EDITED):
-            assert np.array_equal(vector, before[chunk_id])  # reused, not re-embedded
+    after = _rows_by_document(index_copy)
+    edited = after[EDITED]
+    text = edited.document.text
+    assert encoded == [text[a:b] for a, b in edited.passages.tolist()] + [
+        text[a:b] for _, a, b in edited.sentences.tolist()
+    ]
+    assert (report.embedded, report.embedded_sentences) == (
+        len(edited.passages),
+        len(edited.sentences),
+    )
+    assert read_index(index_copy).manifest["documents"][EDITED]["passages"] == report.embedded
+    for source, rows in after.items():
+        if source != EDITED:  # reused row for row, not re-embedded
+            old = before[source]
+            assert np.array_equal(rows.passages, old.passages)
+            assert np.array_equal(rows.passage_vectors, old.passage_vectors)
+            assert np.array_equal(rows.sentences, old.sentences)
+            assert np.array_equal(rows.sentence_vectors, old.sentence_vectors)
     result = Engine(corpus_copy, index_copy).answer("What did the delegates plant?", k=1)
-    assert "cedar" in result.passages[0].text
+    assert result.text == "The delegates also planted a cedar in Astana."
+    assert result.passages[0].source == EDITED
+
+
+def test_an_incremental_build_equals_a_full_one(corpus_copy, index_copy, tmp_path):
+    path = corpus_copy / EDITED
+    path.write_text(path.read_text() + "\nThe delegates also planted a cedar in Astana.\n")
+    (corpus_copy / DELETED).unlink()
+    (corpus_copy / "new.md").write_text("---\ntitle: New\n---\nA new park opened in Osh.")
+    build_index(corpus_copy, index_copy)
+    build_index(corpus_copy, tmp_path / "full")
+    incremental, full = read_index(index_copy), read_index(tmp_path / "full")
+    assert incremental.documents == full.documents
+    assert incremental.passages == full.passages
+    assert np.array_equal(incremental.sentences, full.sentences)
+    for name in ("vectors", "sentence_vectors"):
+        ours, theirs = getattr(incremental, name), getattr(full, name)
+        assert np.allclose(
+            ours.reconstruct_n(0, ours.ntotal), theirs.reconstruct_n(0, theirs.ntotal), atol=1e-5
+        )
+    question = "Who is the Secretary-General of the CSTO?"
+    for lexical in ("lexical", "lexical_sentences"):
+        assert np.array_equal(
+            getattr(incremental, lexical).scores(question), getattr(full, lexical).scores(question)
+        )
+    ours = Engine(corpus_copy, index_copy).answer(question, k=5)
+    theirs = Engine(corpus_copy, tmp_path / "full").answer(question, k=5)
+    assert [p.chunk_id for p in ours.passages] == [p.chunk_id for p in theirs.passages]
+    assert ours.text == theirs.text
 
 
 def test_a_deleted_file_is_never_returned(corpus_copy, index_copy):
     (corpus_copy / DELETED).unlink()
     report = build_index(corpus_copy, index_copy)
-    assert report.removed == [DELETED] and report.embedded == 0
+    assert report.removed == [DELETED] and report.embedded == report.embedded_sentences == 0
     engine = Engine(corpus_copy, index_copy)
     everything = engine.answer("Minsk chairmanship priorities", k=1000)
     assert everything.passages and DELETED not in {p.source for p in everything.passages}
@@ -76,7 +130,9 @@ def test_no_change_writes_nothing_and_never_loads_the_model(index_copy):
 def test_full_rebuilds_everything(corpus_copy, index_copy):
     report = build_index(corpus_copy, index_copy, full=True)
     assert report.full_reason == "--full asked for"
-    assert report.embedded == report.passages == read_index(index_copy).vectors.ntotal
+    index = read_index(index_copy)
+    assert report.embedded == report.passages == index.vectors.ntotal
+    assert report.embedded_sentences == len(index.sentences) == index.sentence_vectors.ntotal
     assert len(report.changed) == 5 and report.unchanged == []
 
 

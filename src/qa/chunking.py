@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa.boilerplate import is_boilerplate
+
 Span = tuple[int, int]
 Length = Callable[[str], int]
 
@@ -95,7 +97,13 @@ class Chunker:
     max_tokens: int
 
     def __call__(self, text: str, start: int = 0, end: int | None = None) -> list[Span]:
-        sentences = split_sentences(text, start, end)
+        """Passages of `text[start:end]`; page furniture (see `boilerplate`) is in none of them."""
+        spans = []
+        for run in _content_runs(text, split_sentences(text, start, end)):
+            spans += self._chunk(text, run)
+        return spans
+
+    def _chunk(self, text: str, sentences: list[Span]) -> list[Span]:
         spans = []
         for span in chunk_spans(text, sentences, self.size, self.overlap, self.length):
             if self.count_tokens(text[span[0] : span[1]]) <= self.max_tokens:
@@ -104,6 +112,17 @@ class Chunker:
             inside = [s for s in sentences if span[0] <= s[0] and s[1] <= span[1]] or [span]
             spans += chunk_spans(text, inside, self.max_tokens, 0, self.count_tokens)
         return spans
+
+
+def _content_runs(text: str, sentences: list[Span]) -> list[list[Span]]:
+    """Runs of consecutive sentences that are not boilerplate; boilerplate separates them."""
+    runs: list[list[Span]] = [[]]
+    for start, end in sentences:
+        if is_boilerplate(text[start:end]):
+            runs.append([])
+        else:
+            runs[-1].append((start, end))
+    return [run for run in runs if run]
 
 
 def _line_ends_sentence(text: str, line_end: int, next_start: int) -> bool:

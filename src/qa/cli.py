@@ -1,8 +1,9 @@
-"""The `qa` command: `qa index` builds the index, `qa ask` answers a question."""
+"""The `qa` command: `qa index` builds, `qa ask` answers, `qa eval` scores, `qa serve` chats."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
@@ -41,7 +42,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace, settings, full: bool):
-    from qa.engine import build_index
+    from qa.build import build_index
 
     return build_index(
         args.corpus,
@@ -81,24 +82,12 @@ def _watch(args: argparse.Namespace, settings) -> int:
 
 def _summarise(report, index: str) -> None:
     """What the build did: counts on stdout, each file's fate below; skips on stderr."""
-    state = (
-        f"rebuilt fully: {report.full_reason}"
-        if report.full_reason
-        else "updated"
-        if report.generation
-        else "no changes"
-    )
     print(
         f"Indexed {report.documents} documents, {report.passages} passages in "
-        f"{report.seconds:.1f} s → {index}/ ({state})",
+        f"{report.seconds:.1f} s → {index}/ ({report.state})",
         flush=True,
     )
-    print(
-        f"  added {len(report.added)} · changed {len(report.changed)} · removed "
-        f"{len(report.removed)} · unchanged {len(report.unchanged)} · skipped "
-        f"{len(report.skipped)} · embedded {report.embedded} passages",
-        flush=True,
-    )
+    print(f"  {report.counts}", flush=True)
     for what in ("added", "changed", "removed"):
         names = getattr(report, what)
         for name in names[:_LISTED]:
@@ -118,16 +107,48 @@ def _summarise(report, index: str) -> None:
 def _ask(args: argparse.Namespace) -> int:
     from qa.engine import Engine
 
-    engine = Engine(args.corpus, args.index, build_if_missing=False)
+    engine = Engine(args.corpus, args.index, build_if_missing=False, mode=args.mode)
     result = engine.answer(args.question, k=args.k)
     print(result.to_json() if args.json else _render(result))
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from qa.engine import Engine
+    from qa.evaluate import evaluate, read_questions
+
+    rows = read_questions(args.file)
+    engine = Engine(args.corpus, args.index, build_if_missing=False, mode=args.mode)
+    report = evaluate(engine, rows)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    n = report.questions
+    print(f"{n} questions ({args.mode})")
+    for name, value in [
+        ("hit@1", report.hit_at_1),
+        ("hit@3", report.hit_at_3),
+        ("hit@5", report.hit_at_5),
+        ("answer sentence", report.answer_sentence),
+    ]:
+        print(f"  {name:<16} {value:.3f}  ({round(value * n)}/{n})")
+    print(f"  {'MRR@10':<16} {report.mrr:.3f}")
+    for miss in report.misses:
+        print(f"  miss: {miss.question}  [top: {miss.top_passage[:80]}…]")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from qa.app import serve  # gradio loads only for this command
+
+    serve(args.corpus, args.index, host=args.host, port=args.port)
     return EXIT_OK
 
 
 def _render(result: Answer) -> str:
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
-    lines = [result.text, ""]
+    lines = [" ".join(result.text.split()), ""]
     for rank, passage in enumerate(result.passages, 1):
         where = " · ".join(
             part
@@ -146,7 +167,9 @@ def _render(result: Answer) -> str:
             initial_indent="    ",
             subsequent_indent="    ",
         )
-        lines += [f"[{rank}] {passage.score:.3f}  {passage.title}", f"    {where}", body, ""]
+        lines += [f"[{rank}] {passage.score:.3f}  {passage.title}", f"    {where}", body]
+        lines += [f"    also in: {s.source} ({s.date or 'undated'})" for s in passage.also_in]
+        lines.append("")
     return "\n".join(lines).rstrip()
 
 
@@ -201,7 +224,28 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _add_mode(ask)
     ask.set_defaults(run=_ask)
+
+    evaluate = add("eval", "score retrieval on a JSON-lines file of questions and answers")
+    evaluate.add_argument("file", help='lines of {"q": question, "a": [answer strings]}')
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    _add_mode(evaluate)
+    evaluate.set_defaults(run=_eval)
+
+    serve = add("serve", "start the web chat (builds the index first when there is none)")
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("QA_HOST", "127.0.0.1"),
+        help="address to listen on (default: $QA_HOST or 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("QA_PORT", "7860")),
+        help="port (default: $QA_PORT or 7860)",
+    )
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -215,12 +259,24 @@ def _positive(text: str) -> float:
     return value
 
 
+def _add_mode(command: argparse.ArgumentParser) -> None:
+    from qa.retrieval import Mode
+
+    command.add_argument(
+        "--mode",
+        default=Mode.HYBRID.value,
+        choices=[mode.value for mode in Mode],
+        help="which retrievers take part (default: hybrid)",
+    )
+
+
 def _quiet_offline_environment() -> None:
     """Never reach for a model hub, and keep library chatter off the terminal."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ class Embedder:
 
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        with tqdm(total=len(texts), unit="passage", desc="Embedding", disable=not progress) as bar:
+        with tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress) as bar:
             for begin in range(0, len(order), _BATCH * 4):
                 rows = order[begin : begin + _BATCH * 4]
                 vectors[rows] = self.model.encode(

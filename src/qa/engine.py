@@ -1,66 +1,43 @@
-"""The engine: builds the index from a corpus and answers questions from it."""
+"""The engine: answers questions from a loaded index, and follows newer builds of it."""
 
 from __future__ import annotations
 
 import os
 import re
-import time
+import threading
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import Chunker, split_sentences
-from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped
+from qa.build import BuildReport, build_index  # also importable from here, as before
+from qa.corpus import DEFAULT_MAX_BYTES, Document
 from qa.embed import Embedder, load_embedder, same_model
-from qa.incremental import Kept, plan_build
-from qa.results import Answer, Passage
-from qa.settings import ChunkUnit, Settings
-from qa.store import (
-    IndexUnusable,
-    StoredIndex,
-    StoredPassage,
-    build_lock,
-    current_generation,
-    read_index,
-    read_manifest,
-    remove_leftovers,
-    write_index,
-)
+from qa.results import Answer, Passage, Source
+from qa.retrieval import Hit, Mode, search
+from qa.settings import Settings
+from qa.store import IndexUnusable, StoredIndex, current_generation, read_index
 
 
 @dataclass(frozen=True)
-class BuildReport:
-    """What one build did.
-
-    Attributes:
-        documents, passages: what the live index holds after the build.
-        seconds: how long the build took.
-        skipped: files not indexed, each with the reason.
-        added, changed, removed, unchanged: file names, by what happened to them.
-        embedded: how many passages were embedded (0 when nothing changed).
-        full_reason: why every document was rebuilt; None for an incremental build.
-        notes: files indexed with a remark (a fallback text encoding).
-        generation: the generation written, None when the live one was still current.
-        cleaned: leftovers of killed builds that were removed.
-    """
+class IndexInfo:
+    """What the loaded index holds, for a status line or a sources panel."""
 
     documents: int
     passages: int
-    seconds: float
-    skipped: list[Skipped] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    embedded: int = 0
-    full_reason: str | None = None
-    notes: list[Skipped] = field(default_factory=list)
-    generation: str | None = None
-    cleaned: list[str] = field(default_factory=list)
+    model: str
+    built_at: str | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One generation and the model that embeds questions for it; swapped as one."""
+
+    index: StoredIndex
+    embedder: Embedder
 
 
 class Engine:
@@ -74,10 +51,13 @@ class Engine:
         settings: chunking and model settings for builds; None keeps the index's.
         build_if_missing: build the index when there is none (else raise).
         progress: show a progress bar while embedding.
+        mode: which retrievers take part: "hybrid" (BM25 and embeddings, the default),
+            "dense" or "lexical".
 
     Before each answer the engine checks (one small file read) whether another build made
-    a newer generation live, and switches to it first; one answer always comes from one
-    generation.
+    a newer generation live, and switches to it first. An answer takes one snapshot of the
+    loaded generation and uses only it, so a switch made meanwhile by another thread never
+    mixes two generations in one answer.
 
     Raises:
         IndexUnusable: the index is missing (and `build_if_missing` is off), damaged, or
@@ -93,6 +73,7 @@ class Engine:
         settings: Settings | None = None,
         build_if_missing: bool = True,
         progress: bool = False,
+        mode: str = Mode.HYBRID.value,
     ) -> None:
         self.corpus_dir = Path(corpus)
         self.index_dir = Path(index)
@@ -100,16 +81,49 @@ class Engine:
             settings = Settings(model=model)
         self._settings = settings
         self._progress = progress
+        self.mode = Mode.from_str(mode)
+        self._switching = threading.Lock()
         if build_if_missing and current_generation(self.index_dir) is None:
             build_index(self.corpus_dir, self.index_dir, settings, progress)
-        self._load()
+        self._loaded = self._read()
 
     @property
     def settings(self) -> Settings:
         """The settings of the loaded index."""
         return Settings(**self._index.manifest["settings"])
 
-    def build(self, full: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> BuildReport:
+    @property
+    def _index(self) -> StoredIndex:
+        return self._loaded.index
+
+    def info(self) -> IndexInfo:
+        """Counts, model, build time (ISO, UTC) and files of the loaded index."""
+        index = self._snapshot().index
+        return IndexInfo(
+            documents=len(index.documents),
+            passages=len(index.passages),
+            model=str(index.manifest.get("model", "?")),
+            built_at=index.manifest.get("built_at"),
+            sources=tuple(d.source for d in index.documents),
+        )
+
+    def document(self, source: str) -> Document:
+        """The indexed document read from `source` (a path relative to the corpus folder).
+
+        Raises:
+            KeyError: no indexed document comes from `source`.
+        """
+        for document in self._index.documents:
+            if document.source == source:
+                return document
+        raise KeyError(source)
+
+    def build(
+        self,
+        full: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> BuildReport:
         """Bring the index up to date with the corpus and switch to it.
 
         Only new and changed files are embedded (everything with `full`); see `build_index`.
@@ -121,8 +135,11 @@ class Engine:
             self._progress,
             full=full,
             max_bytes=max_bytes,
+            on_wait=on_wait,
         )
-        self._load()
+        loaded = self._read()
+        with self._switching:
+            self._loaded = loaded
         return report
 
     def answer(
@@ -151,19 +168,14 @@ class Engine:
             raise ValueError("the question is empty: ask something")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
-        self._reload_if_newer()
-        index = self._index
-        count = min(k, index.vectors.ntotal)
-        if count == 0:
+        loaded = self._snapshot()  # everything below reads this one generation
+        index = loaded.index
+        if index.vectors.ntotal == 0:
             return Answer(question, "", [])
-        allowed = self._allowed(date_from, date_to, sources)
-        query = self._embedder.encode([question])
-        depth = index.vectors.ntotal if allowed is not None else count
-        scores, ids = index.vectors.search(query, depth)
-        hits = [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
-        if allowed is not None:
-            hits = [(i, s) for i, s in hits if index.passages[i].doc in allowed]
-        passages = [self._passage(i, s) for i, s in hits[:count]]
+        allowed = _allowed(index, date_from, date_to, sources)
+        query = loaded.embedder.encode([question])
+        hits = search(index, question, query, k, self.mode, allowed)
+        passages = [_passage(index, hit) for hit in hits]
         if not passages:
             return Answer(question, "", [])
         top = passages[0]
@@ -171,55 +183,27 @@ class Engine:
             question, top.sentence, passages, top.source, top.sentence_start, top.sentence_end
         )
 
-    def _allowed(
-        self, date_from: str | None, date_to: str | None, sources: Collection[str] | None
-    ) -> set[int] | None:
-        """The documents that pass the filters, or None when nothing is filtered."""
-        if date_from is None and date_to is None and sources is None:
-            return None
-        documents = self._index.documents
-        allowed = set(range(len(documents)))
-        if sources is not None:
-            wanted = set(sources)
-            allowed = {i for i in allowed if documents[i].source in wanted}
-        if date_from is not None or date_to is not None:
-            allowed = {i for i in allowed if in_date_range(documents[i].date, date_from, date_to)}
-        return allowed
-
-    def _passage(self, number: int, score: float) -> Passage:
-        stored = self._index.passages[number]
-        document = self._index.documents[stored.doc]
-        sentence = split_sentences(document.text, stored.start, stored.end)[0]
-        return Passage(
-            text=document.text[stored.start : stored.end],
-            score=score,
-            source=document.source,
-            title=document.title,
-            publisher=document.publisher,
-            date=document.date,
-            start=stored.start,
-            end=stored.end,
-            chunk_id=stored.chunk_id,
-            sentence_start=sentence[0],
-            sentence_end=sentence[1],
-            page=document.page_at(stored.start),
-        )
-
-    def _reload_if_newer(self) -> None:
-        """Switch to the live generation when another build replaced the loaded one.
+    def _snapshot(self) -> _Loaded:
+        """The loaded generation, after switching to a newer live one if another build made it.
 
         When the new generation cannot be loaded (a later build may already have removed
         it), the loaded one keeps answering and the switch is tried again next time.
         """
+        loaded = self._loaded
         live = current_generation(self.index_dir)
-        if live is None or live == self._index.path:
-            return
-        try:
-            self._load()
-        except IndexUnusable:
-            pass
+        if live is None or live == loaded.index.path:
+            return loaded
+        with self._switching:  # one thread loads it; the others then find it loaded
+            if self._loaded.index.path == live:
+                return self._loaded
+            try:
+                self._loaded = self._read()
+            except IndexUnusable:
+                pass
+            return self._loaded
 
-    def _load(self) -> None:
+    def _read(self) -> _Loaded:
+        """Load the live generation and its model, checked against the configured model."""
         index = read_index(self.index_dir)
         built_with = index.manifest.get("model", "?")
         wanted = self._settings.model if self._settings else built_with
@@ -234,156 +218,57 @@ class Engine:
                 f"the model {built_with!r} makes {embedder.dimension}-dimensional vectors but the "
                 f"index in {self.index_dir}/ holds {index.vectors.d}: run `qa index --full`"
             )
-        self._index: StoredIndex = index
-        self._embedder: Embedder = embedder
+        return _Loaded(index, embedder)
 
 
-def build_index(
-    corpus: str | Path,
-    index: str | Path,
-    settings: Settings | None = None,
-    progress: bool = False,
-    *,
-    full: bool = False,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    on_wait: Callable[[str], None] | None = None,
-) -> BuildReport:
-    """Bring the index up to date with the corpus and make the result the live index.
+def _allowed(
+    index: StoredIndex,
+    date_from: str | None,
+    date_to: str | None,
+    sources: Collection[str] | None,
+) -> np.ndarray | None:
+    """A mask of the passages that pass the filters, or None when nothing is filtered."""
+    if date_from is None and date_to is None and sources is None:
+        return None
+    documents = index.documents
+    allowed = set(range(len(documents)))
+    if sources is not None:
+        wanted = set(sources)
+        allowed = {i for i in allowed if documents[i].source in wanted}
+    if date_from is not None or date_to is not None:
+        allowed = {i for i in allowed if in_date_range(documents[i].date, date_from, date_to)}
+    owners = np.fromiter((p.doc for p in index.passages), dtype=np.int64)
+    return np.isin(owners, np.fromiter(allowed, dtype=np.int64))
 
-    Only new and changed files are parsed, chunked and embedded; unchanged documents keep
-    their stored passages and vectors, and passages of changed or deleted files are
-    dropped. With nothing changed nothing is written and the model is not loaded. Every
-    document is rebuilt with `full`, when the index is unusable, or when it was built
-    with other settings.
 
-    Args:
-        corpus: the folder of articles.
-        index: the index folder.
-        settings: None keeps the settings of the index there (defaults when there is none).
-        progress: show a progress bar while embedding.
-        full: rebuild every document.
-        max_bytes: skip files larger than this.
-        on_wait: called with a message when another build holds the lock and this one
-            waits for it.
-
-    Raises:
-        FileNotFoundError: the corpus folder does not exist.
-    """
-    corpus_dir, index_dir = Path(corpus), Path(index)
-    with build_lock(index_dir, on_wait):
-        started = time.perf_counter()
-        cleaned = remove_leftovers(index_dir)
-        settings = settings or _existing_settings(index_dir) or Settings()
-        plan = plan_build(corpus_dir, index_dir, settings, full, max_bytes)
-        report = {
-            "skipped": plan.skipped,
-            "added": plan.added,
-            "changed": plan.changed,
-            "removed": plan.removed,
-            "unchanged": plan.unchanged,
-            "full_reason": plan.full_reason,
-            "cleaned": cleaned,
-        }
-        if not plan.changes_index and current_generation(index_dir) is not None:
-            kept = [entry for entry in plan.entries if isinstance(entry, Kept)]
-            return BuildReport(
-                len(kept),
-                sum(len(k.passages) for k in kept),
-                time.perf_counter() - started,
-                notes=_notes(k.document for k in kept),
-                **report,
-            )
-        fresh_passages, fresh_vectors, dimension = _embed_fresh(plan, settings, progress)
-
-        # The one place where the next generation is assembled: every document, passage
-        # and vector, in corpus order, handed to `write_index` together.
-        documents: list[Document] = []
-        passages: list[StoredPassage] = []
-        rows: list[np.ndarray] = []
-        for entry in plan.entries:
-            number = len(documents)
-            if isinstance(entry, Kept):
-                documents.append(entry.document)
-                passages += [
-                    StoredPassage(p.chunk_id, number, p.start, p.end) for p in entry.passages
-                ]
-                rows.append(entry.vectors)
-            else:
-                documents.append(entry)
-                spans = fresh_passages[entry.source]
-                passages += [
-                    StoredPassage(f"{entry.source}#{n}", number, start, end)
-                    for n, (start, end) in enumerate(spans)
-                ]
-                rows.append(fresh_vectors[entry.source])
-        vectors = _flat_index(dimension, rows)
-        manifest = {
-            "model": settings.model,
-            "dimension": dimension,
-            "settings": settings.to_dict(),
-            "documents": {
-                d.source: {"sha256": d.sha256, "passages": sum(p.doc == i for p in passages)}
-                for i, d in enumerate(documents)
-            },
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "build_seconds": round(time.perf_counter() - started, 3),
-        }
-        written = write_index(index_dir, manifest, documents, passages, vectors)
-    return BuildReport(
-        len(documents),
-        len(passages),
-        time.perf_counter() - started,
-        embedded=sum(len(spans) for spans in fresh_passages.values()),
-        notes=_notes(documents),
-        generation=written.name,
-        **report,
+def _passage(index: StoredIndex, hit: Hit) -> Passage:
+    """A ranked passage with its citation, best sentence and collapsed duplicates."""
+    stored = index.passages[hit.passage]
+    _, sentence_start, sentence_end = index.sentences[hit.sentence].tolist()
+    return Passage(
+        text=index.documents[stored.doc].text[stored.start : stored.end],
+        score=round(hit.score, 4),
+        sentence_start=sentence_start,
+        sentence_end=sentence_end,
+        also_in=[_source(index, number) for number in hit.duplicates],
+        **asdict(_source(index, hit.passage)),
     )
 
 
-def _embed_fresh(
-    plan, settings: Settings, progress: bool
-) -> tuple[dict[str, list[tuple[int, int]]], dict[str, np.ndarray], int]:
-    """Chunk and embed the plan's new and changed documents; load the model only for them.
-
-    Returns:
-        Each fresh document's passage spans and their vectors (by source), and the
-        vectors' dimension.
-    """
-    fresh = plan.fresh
-    if not fresh and plan.dimension is not None:
-        return {}, {}, plan.dimension
-    embedder = load_embedder(settings.model)
-    chunk = _chunker(settings, embedder)
-    spans: dict[str, list[tuple[int, int]]] = {}
-    texts: list[str] = []
-    for document in fresh:
-        # Passages never cross a page: each page of a PDF is cut on its own.
-        spans[document.source] = [
-            span
-            for start, end in document.page_spans()
-            if end > document.body_start
-            for span in chunk(document.text, max(start, document.body_start), end)
-        ]
-        texts += [document.text[a:b] for a, b in spans[document.source]]
-    vectors = (
-        embedder.encode(texts, progress=progress)
-        if texts
-        else np.empty((0, embedder.dimension), dtype=np.float32)
+def _source(index: StoredIndex, number: int) -> Source:
+    """Where passage `number` comes from: file, title, publisher, date, offsets, page."""
+    stored = index.passages[number]
+    document = index.documents[stored.doc]
+    return Source(
+        source=document.source,
+        title=document.title,
+        publisher=document.publisher,
+        date=document.date,
+        start=stored.start,
+        end=stored.end,
+        chunk_id=stored.chunk_id,
+        page=document.page_at(stored.start),
     )
-    by_source, row = {}, 0
-    for document in fresh:
-        count = len(spans[document.source])
-        by_source[document.source] = vectors[row : row + count]
-        row += count
-    return spans, by_source, embedder.dimension
-
-
-def _notes(documents) -> list[Skipped]:
-    return [
-        Skipped(d.source, f"not UTF-8: decoded as {d.encoding}")
-        for d in documents
-        if d.encoding is not None
-    ]
 
 
 @lru_cache(maxsize=1)
@@ -399,35 +284,6 @@ def answer(question: str, k: int = 5) -> Answer:
         ValueError: the question is empty or `k` is below 1.
     """
     return default_engine().answer(question, k)
-
-
-def _existing_settings(index_dir: Path) -> Settings | None:
-    manifest = read_manifest(index_dir)
-    try:
-        return Settings(**manifest["settings"]) if manifest else None
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
-    by_tokens = ChunkUnit.from_str(settings.chunk_unit) is ChunkUnit.TOKENS
-    return Chunker(
-        size=settings.chunk_size,
-        overlap=settings.chunk_overlap,
-        length=embedder.count_tokens if by_tokens else len,
-        count_tokens=embedder.count_tokens,
-        max_tokens=embedder.max_tokens,
-    )
-
-
-def _flat_index(dimension: int, rows: list[np.ndarray]):
-    import faiss
-
-    index = faiss.IndexFlatIP(dimension)
-    vectors = np.concatenate(rows) if rows else np.empty((0, dimension), dtype=np.float32)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
 
 
 def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:

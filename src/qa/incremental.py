@@ -1,8 +1,9 @@
 """Incremental builds: compare the corpus with the live generation and plan what to redo.
 
-A document whose file has the same SHA-256 as in the live manifest is kept with its stored
-passages and vectors; only new and changed files are parsed (and then chunked and embedded
-by the build). Passages of changed, deleted or now unreadable files are dropped.
+A document whose file has the same SHA-256 as in the live generation is kept with all its
+stored rows (passages, sentences, their vectors: `qa.rows.DocumentRows`); only new and
+changed files are parsed (and then chunked and embedded by the build). Rows of changed,
+deleted or now unreadable files are dropped.
 """
 
 from __future__ import annotations
@@ -10,28 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped, parse_document, scan, sha256
 from qa.embed import same_model
+from qa.rows import DocumentRows, split_by_document
 from qa.settings import Settings
 from qa.store import (
     IndexUnusable,
     StoredIndex,
-    StoredPassage,
     current_generation,
     read_index,
     read_manifest,
 )
-
-
-@dataclass(frozen=True)
-class Kept:
-    """An unchanged document with its stored passages and their vectors (one row each)."""
-
-    document: Document
-    passages: list[StoredPassage]
-    vectors: np.ndarray
 
 
 @dataclass
@@ -39,15 +29,15 @@ class Plan:
     """What a build does, file by file, in corpus order.
 
     Attributes:
-        entries: every document of the next generation, in order: `Kept` to reuse, or a
-            freshly parsed `Document` to chunk and embed.
+        entries: every document of the next generation, in order: the stored rows of an
+            unchanged one to reuse, or a freshly parsed `Document` to chunk and embed.
         added, changed, removed, unchanged: file names.
         skipped: files that are not indexed, and why.
         full_reason: why every document is rebuilt, None for an incremental build.
         dimension: the stored vectors' dimension (None when nothing is reused).
     """
 
-    entries: list[Kept | Document] = field(default_factory=list)
+    entries: list[DocumentRows | Document] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -90,7 +80,11 @@ def plan_build(
     found, skipped = scan(corpus_dir, max_bytes)
     plan = Plan(skipped=skipped)
     previous, plan.full_reason = _previous(index_dir, settings, full)
-    stored = _by_source(previous) if previous is not None else {}
+    stored = (
+        {rows.document.source: rows for rows in split_by_document(previous)}
+        if previous is not None
+        else {}
+    )
     if previous is not None:
         plan.dimension = previous.vectors.d
     manifest = previous.manifest if previous is not None else read_manifest(index_dir)
@@ -137,24 +131,3 @@ def _previous(
     if {**built, "model": settings.model} != settings.to_dict():
         return None, "the chunking settings changed"
     return previous, None
-
-
-def _by_source(index: StoredIndex) -> dict[str, Kept]:
-    """Each stored document with its passages and their vectors, renumbered from 0."""
-    rows: dict[int, list[int]] = {}
-    for number, passage in enumerate(index.passages):
-        rows.setdefault(passage.doc, []).append(number)
-    everything = (
-        index.vectors.reconstruct_n(0, index.vectors.ntotal)
-        if index.vectors.ntotal
-        else np.empty((0, index.vectors.d), dtype=np.float32)
-    )
-    kept = {}
-    for number, document in enumerate(index.documents):
-        mine = rows.get(number, [])
-        kept[document.source] = Kept(
-            document=document,
-            passages=[index.passages[i] for i in mine],
-            vectors=everything[mine],
-        )
-    return kept

@@ -3,7 +3,8 @@
     index/
       CURRENT               name of the live generation, replaced atomically
       .lock                 held while a build runs; names the builder's pid
-      gen-<time>-<pid>/     manifest.json, vectors.faiss, documents.jsonl, passages.jsonl
+      gen-<time>-<pid>/     manifest.json, documents.jsonl, passages.jsonl, vectors.faiss,
+                            sentences.npy, sentences.faiss, bm25/, bm25-sentences/
 
 A build writes a new generation in a hidden staging folder, renames it to `gen-*`, then
 points CURRENT at it with one atomic rename, so a reader sees the old generation or the new
@@ -19,20 +20,22 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from qa.corpus import Document
+from qa.lexical import Lexical
 
 if TYPE_CHECKING:
     import faiss
 
 FORMAT_VERSION = 1
 _POINTER = "CURRENT"
-_FILES = ("manifest.json", "vectors.faiss", "documents.jsonl", "passages.jsonl")
 _VERSIONED = ("qa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy")
 
 
@@ -52,13 +55,26 @@ class StoredPassage:
 
 @dataclass
 class StoredIndex:
-    """One loaded generation."""
+    """One generation: documents, passages, their sentences, and the indexes over both.
 
-    path: Path
-    manifest: dict
+    `sentences` has one row per sentence of each passage, in passage order:
+    (passage, start, end) with offsets into the document's text; the sentences of passage
+    `p` are rows `first_sentence[p]` to `first_sentence[p + 1]`.
+    """
+
     documents: list[Document]
     passages: list[StoredPassage]
     vectors: faiss.Index
+    sentences: np.ndarray
+    sentence_vectors: faiss.Index
+    lexical: Lexical
+    lexical_sentences: Lexical
+    manifest: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def first_sentence(self) -> np.ndarray:
+        return np.searchsorted(self.sentences[:, 0], np.arange(len(self.passages) + 1))
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -101,6 +117,12 @@ def read_index(index_dir: Path) -> StoredIndex:
         documents = [Document.from_dict(row) for row in _read_jsonl(path / "documents.jsonl")]
         passages = [StoredPassage(**row) for row in _read_jsonl(path / "passages.jsonl")]
         vectors = faiss.read_index(str(path / "vectors.faiss"))
+        sentences = np.load(path / "sentences.npy")
+        if sentences.ndim != 2 or sentences.shape[1] != 3:
+            raise ValueError(f"sentences.npy has the shape {sentences.shape}, not (n, 3)")
+        sentence_vectors = faiss.read_index(str(path / "sentences.faiss"))
+        lexical = Lexical.load(path / "bm25", len(passages))
+        lexical_sentences = Lexical.load(path / "bm25-sentences", len(sentences))
     except IndexUnusable:
         raise
     except (OSError, ValueError, TypeError, RuntimeError) as error:
@@ -118,16 +140,31 @@ def read_index(index_dir: Path) -> StoredIndex:
             f"the index in {index_dir}/ holds {vectors.d}-dimensional vectors but its manifest "
             f"says {manifest.get('dimension')}: {rebuild}"
         )
-    return StoredIndex(path, manifest, documents, passages, vectors)
+    if sentence_vectors.ntotal != len(sentences):
+        raise IndexUnusable(
+            f"the index in {index_dir}/ has {sentence_vectors.ntotal} sentence vectors but "
+            f"{len(sentences)} sentences: {rebuild}"
+        )
+    if not _in_order([p.doc for p in passages], len(documents)) or not _in_order(
+        sentences[:, 0].tolist(), len(passages)
+    ):
+        raise IndexUnusable(
+            f"the index in {index_dir}/ has passages or sentences out of order: {rebuild}"
+        )
+    return StoredIndex(
+        documents,
+        passages,
+        vectors,
+        sentences,
+        sentence_vectors,
+        lexical,
+        lexical_sentences,
+        manifest,
+        path,
+    )
 
 
-def write_index(
-    index_dir: Path,
-    manifest: dict,
-    documents: list[Document],
-    passages: list[StoredPassage],
-    vectors: faiss.Index,
-) -> Path:
+def write_index(index_dir: Path, index: StoredIndex) -> Path:
     """Write a new generation and make it the live one; remove older generations.
 
     The caller holds `build_lock(index_dir)`.
@@ -141,15 +178,20 @@ def write_index(
     staging = index_dir / f".{name}.tmp"
     staging.mkdir()
     manifest = {
-        **manifest,
+        **index.manifest,
         "format_version": FORMAT_VERSION,
-        "passage_count": len(passages),
+        "passage_count": len(index.passages),
+        "sentence_count": len(index.sentences),
         "versions": _versions(),
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in documents))
-    _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in passages))
-    faiss.write_index(vectors, str(staging / "vectors.faiss"))
+    _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in index.documents))
+    _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in index.passages))
+    faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
+    np.save(staging / "sentences.npy", index.sentences)
+    faiss.write_index(index.sentence_vectors, str(staging / "sentences.faiss"))
+    index.lexical.save(staging / "bm25")
+    index.lexical_sentences.save(staging / "bm25-sentences")
     _fsync_dir(staging)
     os.rename(staging, index_dir / name)
     pointer = index_dir / f".{_POINTER}.tmp"
@@ -222,6 +264,11 @@ def _remove_stale(index_dir: Path, keep: set[str]) -> None:
         stale = path.name.startswith("gen-") or path.name.endswith(".tmp")
         if stale and path.name not in keep and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _in_order(owners: list[int], count: int) -> bool:
+    """Whether rows name their owners (0 to `count` - 1) grouped and in order."""
+    return all(0 <= a <= b < count for a, b in zip(owners, owners[1:] + owners[-1:]))
 
 
 def _versions() -> dict[str, str]:

@@ -1,0 +1,115 @@
+"""Retrieval benchmark on SQuAD v1.1 dev through the project's own pipeline.
+
+Every paragraph becomes one corpus file (its article's title as front matter); `Engine`
+builds the index and answers each question once per retrieval mode. Prints one Markdown
+table row per mode: R@1, R@5, R@20 (distinct paragraphs among the top 20 passages), MRR
+over the top 20, answer-sentence accuracy, build time, and query p50/p95.
+
+    python bench/squad.py                  # all 10,570 questions
+    python bench/squad.py --sample 2000    # the README's 2,000-question sample (seed 0)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+from qa.engine import Engine, build_index  # noqa: E402
+
+SQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "squad-dev-v1.1.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", type=Path, default=SQUAD)
+    parser.add_argument("--sample", type=int, help="questions to sample (random.seed(0))")
+    parser.add_argument("--work", type=Path, help="folder for corpus and index (kept)")
+    parser.add_argument("--modes", default="lexical,dense,hybrid")
+    args = parser.parse_args()
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="qa-squad-"))
+    questions = write_corpus(args.squad, work / "corpus")
+    if args.sample:
+        random.seed(0)
+        questions = random.sample(questions, args.sample)
+
+    started = time.perf_counter()
+    if not (work / "index" / "CURRENT").exists():
+        build_index(work / "corpus", work / "index", progress=True)
+    build_seconds = time.perf_counter() - started
+
+    print(f"\n{len(questions)} questions, build {build_seconds:.0f} s, work folder {work}\n")
+    print("| method | R@1 | R@5 | R@20 | MRR | answer sentence | query p50 | query p95 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for mode in args.modes.split(","):
+        engine = Engine(work / "corpus", work / "index", mode=mode, build_if_missing=False)
+        row = run(engine, questions)
+        print(
+            f"| {mode} | {row['R@1']:.3f} | {row['R@5']:.3f} | {row['R@20']:.3f} | "
+            f"{row['MRR']:.3f} | {row['sentence']:.3f} | {row['p50']:.1f} ms | "
+            f"{row['p95']:.1f} ms |",
+            flush=True,
+        )
+
+
+def write_corpus(squad: Path, corpus: Path) -> list[tuple[str, str, list[str]]]:
+    """One file per paragraph; returns (question, gold file, answers) triples."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    questions = []
+    number = 0
+    for article in json.loads(squad.read_text())["data"]:
+        title = article["title"].replace("_", " ")
+        for paragraph in article["paragraphs"]:
+            name = f"{number:05d}.md"
+            path = corpus / name
+            if not path.exists():
+                path.write_text(f"---\ntitle: {json.dumps(title)}\n---\n{paragraph['context']}\n")
+            for qa in paragraph["qas"]:
+                questions.append((qa["question"], name, [a["text"] for a in qa["answers"]]))
+            number += 1
+    return questions
+
+
+def run(engine: Engine, questions: list[tuple[str, str, list[str]]]) -> dict[str, float]:
+    ranks, sentence_hits, seconds = [], 0, []
+    for question, gold, answers in questions:
+        started = time.perf_counter()
+        result = engine.answer(question, k=20)
+        seconds.append(time.perf_counter() - started)
+        files = list(dict.fromkeys(p.source for p in result.passages))
+        ranks.append(files.index(gold) + 1 if gold in files else None)
+        text = fold(result.text)
+        sentence_hits += any(fold(a) in text for a in answers)
+    n = len(questions)
+
+    def recall(k: int) -> float:
+        return sum(r is not None and r <= k for r in ranks) / n
+
+    seconds.sort()
+    return {
+        "R@1": recall(1),
+        "R@5": recall(5),
+        "R@20": recall(20),
+        "MRR": sum(1 / r for r in ranks if r) / n,
+        "sentence": sentence_hits / n,
+        "p50": 1000 * statistics.median(seconds),
+        "p95": 1000 * seconds[int(0.95 * (n - 1))],
+    }
+
+
+def fold(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u2019", "'")).strip()
+
+
+if __name__ == "__main__":
+    main()

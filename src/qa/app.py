@@ -1,0 +1,277 @@
+"""The Gradio web chat over one corpus and its index (`qa serve`, `python app.py`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+from qa import web
+from qa.engine import BuildReport, Engine, build_index
+from qa.results import Answer
+from qa.store import IndexUnusable, current_generation
+
+TITLE = "qa · ask the articles"
+EXAMPLES = (
+    "Who is the Secretary-General of the CSTO?",
+    "Which city hosted the 2024 session?",
+    "When was the Collective Security Treaty signed?",
+)
+
+
+class ChatService:
+    """The app's state: an engine over a corpus and index, swapped safely on rebuilds.
+
+    Args:
+        corpus: the folder of articles (uploads are saved here).
+        index: the index folder.
+        build_if_missing: build the index at start when there is none.
+    """
+
+    def __init__(self, corpus: str | Path, index: str | Path, build_if_missing: bool = True):
+        self.corpus_dir = Path(corpus)
+        self.index_dir = Path(index)
+        self._build_lock = threading.Lock()
+        self.engine: Engine | None = None
+        self.error: str | None = None
+        try:
+            self.engine = Engine(
+                self.corpus_dir, self.index_dir, build_if_missing=build_if_missing, progress=True
+            )
+        except (IndexUnusable, FileNotFoundError) as error:
+            self.error = str(error)
+
+    def ask(self, question: str, k: int = 5, **filters) -> Answer:
+        """Answer `question` (filters as for `Engine.answer`).
+
+        Raises:
+            ValueError: an empty question, a bad `k` or date.
+            IndexUnusable: there is no usable index (the message says how to get one).
+        """
+        if not isinstance(question, str) or not question.strip():
+            raise ValueError("The question is empty: type a question first.")
+        engine = self.engine
+        if engine is None:
+            raise IndexUnusable(self.error or "no index is loaded")
+        return engine.answer(question, k, **filters)
+
+    def articles(self, answer: Answer) -> dict[str, str]:
+        """The text of each article `answer` quotes, for the whole-article view."""
+        texts = {}
+        engine = self.engine
+        for passage in answer.passages if engine else ():
+            try:
+                texts[passage.source] = engine.document(passage.source).text
+            except KeyError:  # rebuilt without it meanwhile
+                continue
+        return texts
+
+    def rebuild(self) -> BuildReport:
+        """Rebuild the index from the corpus and serve the new one; one build at a time.
+
+        Raises:
+            FileNotFoundError: the corpus folder is gone.
+        """
+        with self._build_lock:
+            if self.engine is not None:
+                report = self.engine.build()
+            else:
+                report = build_index(self.corpus_dir, self.index_dir, progress=True)
+                self.engine = Engine(self.corpus_dir, self.index_dir, build_if_missing=False)
+            self.error = None
+            return report
+
+    def save_uploads(self, paths: list[str]) -> tuple[list[str], list[str]]:
+        """Copy uploaded files into the corpus folder.
+
+        Returns:
+            The names saved, and one reason per rejected file.
+        """
+        saved, rejected = [], []
+        for path in paths:
+            path = Path(path)
+            try:
+                name = web.upload_name(path.name, path.stat().st_size)
+            except web.UploadRejected as error:
+                rejected.append(str(error))
+                continue
+            self.corpus_dir.mkdir(parents=True, exist_ok=True)
+            partial = self.corpus_dir / f".{name}.upload"  # hidden: never read half-written
+            shutil.copyfile(path, partial)
+            os.replace(partial, self.corpus_dir / name)
+            saved.append(name)
+        return saved, rejected
+
+
+def build_app(service: ChatService):
+    """The Gradio Blocks app for `service`."""
+    import gradio as gr
+
+    def info():
+        engine = service.engine
+        return web.info_html(engine.info() if engine else None, service.error)
+
+    def sources_choices():
+        return list(service.engine.info().sources) if service.engine else []
+
+    def respond(question, history, k, sources, date_from, date_to):
+        history = list(history or [])
+        try:
+            answer = service.ask(
+                question,
+                int(k),
+                sources=sources or None,
+                date_from=web.date_filter(date_from),
+                date_to=web.date_filter(date_to),
+            )
+        except (ValueError, IndexUnusable) as error:
+            return history, question, web.notice_html(str(error))
+        history += [
+            {"role": "user", "content": web.text_html(question.strip())},
+            {"role": "assistant", "content": web.answer_html(answer, service.articles(answer))},
+        ]
+        return history, "", ""
+
+    def upload(files):
+        saved, rejected = service.save_uploads(list(files or []))
+        lines = [f"Rejected {reason}" for reason in rejected]
+        if saved:
+            lines.insert(0, f"Added {', '.join(saved)}: rebuilding the index…")
+        kind = "error" if rejected else "ok"
+        return (web.notice_html("\n".join(lines), kind) if lines else "", bool(saved))
+
+    def rebuild(progress=gr.Progress(track_tqdm=True)):
+        progress(0, desc="Reading the corpus")
+        try:
+            report = service.rebuild()
+        except (FileNotFoundError, IndexUnusable, ValueError) as error:
+            service.error = str(error)
+            return info(), gr.update(), web.notice_html(str(error))
+        lines = [f"Indexed {report.documents} documents, {report.passages} passages."]
+        lines += [f"Skipped {s.source}: {s.reason}" for s in report.skipped]
+        kind = "error" if report.skipped else "ok"
+        choices = sources_choices()
+        return info(), gr.update(choices=choices), web.notice_html("\n".join(lines), kind)
+
+    def rebuild_if(changed, progress=gr.Progress(track_tqdm=True)):
+        if not changed:
+            return gr.update(), gr.update(), gr.update()
+        return rebuild(progress)
+
+    def ask_api(question: str, k: int = 5) -> dict:
+        """Answer a question from the corpus.
+
+        Args:
+            question: what to ask.
+            k: how many passages (best first).
+
+        Returns:
+            The answer as `qa ask --json` prints it: question, text (the answer sentence),
+            source, start, end, and passages with their sources and scores.
+        """
+        try:
+            return service.ask(question, int(k)).to_dict()
+        except (ValueError, IndexUnusable) as error:
+            raise gr.Error(str(error)) from None
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        gr.HTML(
+            f'<div class="qa-header"><h1>{TITLE}</h1><p>Every answer is a quote from the '
+            "articles, with its source. Nothing leaves this machine.</p></div>"
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Chat",
+                    show_label=False,
+                    elem_id="chat",
+                    height=620,
+                    render_markdown=False,  # messages are HTML we escaped ourselves
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy_all"],
+                    placeholder="Ask a question about the articles. The answer sentence comes "
+                    "first, then the passages it comes from.",
+                )
+                notice = gr.HTML("", elem_id="notice")
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask a question…",
+                        elem_id="question",
+                        scale=5,
+                        autofocus=True,
+                    )
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                gr.Examples(list(EXAMPLES), inputs=question, label="Try")
+            with gr.Column(scale=2):
+                with gr.Accordion("Settings", open=True):
+                    k = gr.Slider(1, 10, value=3, step=1, label="Passages", elem_id="k")
+                    sources = gr.Dropdown(
+                        choices=sources_choices(),
+                        multiselect=True,
+                        label="Only these files",
+                        info="Empty: all files",
+                        elem_id="sources",
+                    )
+                    with gr.Row():
+                        date_from = gr.Textbox(label="From", placeholder="YYYY[-MM[-DD]]")
+                        date_to = gr.Textbox(label="To", placeholder="YYYY[-MM[-DD]]")
+                with gr.Accordion("Sources", open=True):
+                    summary = gr.HTML(info(), elem_id="index-info")
+                    files = gr.File(
+                        label=f"Add articles ({', '.join(web.SUFFIXES)}, up to "
+                        f"{web.MAX_UPLOAD_BYTES // 2**20} MB)",
+                        file_count="multiple",
+                        elem_id="upload",
+                        height=110,
+                    )
+                    build = gr.Button("Rebuild index", elem_id="rebuild")
+                    status = gr.HTML("", elem_id="build-status")
+                    changed = gr.State(False)
+
+        inputs = [question, chat, k, sources, date_from, date_to]
+        outputs = [chat, question, notice]
+        for event in (question.submit, ask.click):
+            event(respond, inputs, outputs, api_visibility="private")
+        files.upload(upload, files, [status, changed], api_visibility="private").then(
+            rebuild_if,
+            changed,
+            [summary, sources, status],
+            api_visibility="private",
+            show_progress_on=status,
+        )
+        build.click(
+            rebuild,
+            None,
+            [summary, sources, status],
+            api_visibility="private",
+            show_progress_on=status,
+        )
+        gr.api(ask_api, api_name="ask")
+    return app
+
+
+def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: int = 7860):
+    """Start the web chat and block; builds the index first when there is none."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read when gradio is imported
+    import gradio as gr
+
+    if current_generation(Path(index)) is None:
+        print(f"No index in {index}/: building it from {corpus}/ first…", flush=True)
+    service = ChatService(corpus, index)
+    if service.error:
+        print(f"qa: {service.error} (the page shows this too)", flush=True)
+    app = build_app(service)
+    app.queue(default_concurrency_limit=2).launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        show_error=False,
+        max_file_size=4 * web.MAX_UPLOAD_BYTES,
+        footer_links=["api"],
+        theme=gr.themes.Soft(primary_hue="indigo"),
+        css=web.CSS,
+    )

@@ -1,0 +1,247 @@
+"""Building the index: bring it up to date with the corpus, embedding only new text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from qa.chunking import Chunker, split_sentences
+from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped
+from qa.embed import Embedder, load_embedder
+from qa.incremental import plan_build
+from qa.rows import DocumentRows, join_documents
+from qa.settings import ChunkUnit, Settings
+from qa.store import (
+    build_lock,
+    current_generation,
+    read_manifest,
+    remove_leftovers,
+    write_index,
+)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What one build did.
+
+    Attributes:
+        documents, passages: what the live index holds after the build.
+        seconds: how long the build took.
+        skipped: files not indexed, each with the reason.
+        added, changed, removed, unchanged: file names, by what happened to them.
+        embedded: how many passages were embedded (0 when nothing changed).
+        embedded_sentences: how many sentences were embedded.
+        full_reason: why every document was rebuilt; None for an incremental build.
+        notes: files indexed with a remark (a fallback text encoding).
+        generation: the generation written, None when the live one was still current.
+        cleaned: leftovers of killed builds that were removed.
+    """
+
+    documents: int
+    passages: int
+    seconds: float
+    skipped: list[Skipped] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    embedded: int = 0
+    embedded_sentences: int = 0
+    full_reason: str | None = None
+    notes: list[Skipped] = field(default_factory=list)
+    generation: str | None = None
+    cleaned: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        """One phrase: "no changes", "updated", or "rebuilt fully: <why>"."""
+        if self.full_reason:
+            return f"rebuilt fully: {self.full_reason}"
+        return "updated" if self.generation else "no changes"
+
+    @property
+    def counts(self) -> str:
+        """One line of counts: files by what happened to them, and what was embedded."""
+        return (
+            f"added {len(self.added)} · changed {len(self.changed)} · removed "
+            f"{len(self.removed)} · unchanged {len(self.unchanged)} · skipped "
+            f"{len(self.skipped)} · embedded {self.embedded} passages, "
+            f"{self.embedded_sentences} sentences"
+        )
+
+
+def build_index(
+    corpus: str | Path,
+    index: str | Path,
+    settings: Settings | None = None,
+    progress: bool = False,
+    *,
+    full: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_wait: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Bring the index up to date with the corpus and make the result the live index.
+
+    Only new and changed files are parsed, chunked and embedded; unchanged documents keep
+    all their stored rows (passages, sentences and both kinds of vectors), and rows of
+    changed or deleted files are dropped. The BM25 indexes are rebuilt from the texts. With
+    nothing changed nothing is written and the model is not loaded. Every document is
+    rebuilt with `full`, when the index is unusable, or when it was built with other
+    settings.
+
+    Args:
+        corpus: the folder of articles.
+        index: the index folder.
+        settings: None keeps the settings of the index there (defaults when there is none).
+        progress: show a progress bar while embedding.
+        full: rebuild every document.
+        max_bytes: skip files larger than this.
+        on_wait: called with a message when another build holds the lock and this one
+            waits for it.
+
+    Raises:
+        FileNotFoundError: the corpus folder does not exist.
+    """
+    corpus_dir, index_dir = Path(corpus), Path(index)
+    with build_lock(index_dir, on_wait):
+        started = time.perf_counter()
+        cleaned = remove_leftovers(index_dir)
+        settings = settings or _existing_settings(index_dir) or Settings()
+        plan = plan_build(corpus_dir, index_dir, settings, full, max_bytes)
+        report = {
+            "skipped": plan.skipped,
+            "added": plan.added,
+            "changed": plan.changed,
+            "removed": plan.removed,
+            "unchanged": plan.unchanged,
+            "full_reason": plan.full_reason,
+            "cleaned": cleaned,
+        }
+        if not plan.changes_index and current_generation(index_dir) is not None:
+            kept = [entry for entry in plan.entries if isinstance(entry, DocumentRows)]
+            return BuildReport(
+                len(kept),
+                sum(len(rows.passages) for rows in kept),
+                time.perf_counter() - started,
+                notes=_notes(rows.document for rows in kept),
+                **report,
+            )
+        fresh, dimension = _embed_new(plan.fresh, settings, progress, plan.dimension)
+        parts = [
+            fresh[entry.source] if isinstance(entry, Document) else entry for entry in plan.entries
+        ]
+        index = join_documents(parts, dimension)
+        index.manifest = {
+            "model": settings.model,
+            "dimension": dimension,
+            "settings": settings.to_dict(),
+            "documents": {
+                part.document.source: {
+                    "sha256": part.document.sha256,
+                    "passages": len(part.passages),
+                }
+                for part in parts
+            },
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        written = write_index(index_dir, index)
+    return BuildReport(
+        len(index.documents),
+        len(index.passages),
+        time.perf_counter() - started,
+        embedded=sum(len(rows.passages) for rows in fresh.values()),
+        embedded_sentences=sum(len(rows.sentences) for rows in fresh.values()),
+        notes=_notes(index.documents),
+        generation=written.name,
+        **report,
+    )
+
+
+def _embed_new(
+    documents: list[Document], settings: Settings, progress: bool, dimension: int | None
+) -> tuple[dict[str, DocumentRows], int]:
+    """Chunk new and changed documents, and embed their passages and sentences in one pass.
+
+    The model is loaded only when there is something to embed (or no stored dimension).
+
+    Returns:
+        Each document's rows, by source, and the vectors' dimension.
+    """
+    if not documents and dimension is not None:
+        return {}, dimension
+    embedder = load_embedder(settings.model)
+    chunk = _chunker(settings, embedder)
+    cut: list[tuple[Document, np.ndarray, np.ndarray]] = []
+    passage_texts: list[str] = []
+    sentence_texts: list[str] = []
+    for document in documents:
+        passages = _passages(document, chunk)
+        sentences = [
+            (number, a, b)
+            for number, (start, end) in enumerate(passages)
+            for a, b in split_sentences(document.text, start, end)
+        ]
+        cut.append((document, _rows(passages, 2), _rows(sentences, 3)))
+        passage_texts += [document.text[a:b] for a, b in passages]
+        sentence_texts += [document.text[a:b] for _, a, b in sentences]
+    vectors = embedder.encode(passage_texts + sentence_texts, progress=progress)
+    passage_vectors, sentence_vectors = vectors[: len(passage_texts)], vectors[len(passage_texts) :]
+    rows: dict[str, DocumentRows] = {}
+    p = s = 0
+    for document, passages, sentences in cut:
+        rows[document.source] = DocumentRows(
+            document=document,
+            passages=passages,
+            passage_vectors=passage_vectors[p : p + len(passages)],
+            sentences=sentences,
+            sentence_vectors=sentence_vectors[s : s + len(sentences)],
+        )
+        p, s = p + len(passages), s + len(sentences)
+    return rows, embedder.dimension
+
+
+def _passages(document: Document, chunk: Chunker) -> list[tuple[int, int]]:
+    """The document's passage spans; passages never cross a page (of a PDF)."""
+    return [
+        span
+        for start, end in document.page_spans()
+        if end > document.body_start
+        for span in chunk(document.text, max(start, document.body_start), end)
+    ]
+
+
+def _rows(values: list[tuple[int, ...]], width: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64).reshape(-1, width)
+
+
+def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
+    by_tokens = ChunkUnit.from_str(settings.chunk_unit) is ChunkUnit.TOKENS
+    return Chunker(
+        size=settings.chunk_size,
+        overlap=settings.chunk_overlap,
+        length=embedder.count_tokens if by_tokens else len,
+        count_tokens=embedder.count_tokens,
+        max_tokens=embedder.max_tokens,
+    )
+
+
+def _existing_settings(index_dir: Path) -> Settings | None:
+    manifest = read_manifest(index_dir)
+    try:
+        return Settings(**manifest["settings"]) if manifest else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _notes(documents: Iterable[Document]) -> list[Skipped]:
+    return [
+        Skipped(d.source, f"not UTF-8: decoded as {d.encoding}")
+        for d in documents
+        if d.encoding is not None
+    ]

@@ -1,0 +1,97 @@
+"""`qa eval`: hit@k, MRR and answer-sentence accuracy over a file of questions and answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.engine import Engine
+
+DEPTH = 10  # MRR counts the first hit among this many passages
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A question whose top passage holds none of its answers."""
+
+    question: str
+    answers: list[str]
+    top_passage: str
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Scores over the questions of one file; hit@k is the share with a hit in the top k."""
+
+    questions: int
+    hit_at_1: float
+    hit_at_3: float
+    hit_at_5: float
+    mrr: float
+    answer_sentence: float
+    misses: list[Miss] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def fold(text: str) -> str:
+    """Runs of white space to one space, curly apostrophes to straight ones."""
+    return re.sub(r"\s+", " ", text.replace("\u2019", "'").replace("\u2018", "'")).strip()
+
+
+def contains_answer(text: str, answers: list[str]) -> bool:
+    folded = fold(text)
+    return any(fold(answer) in folded for answer in answers)
+
+
+def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
+    """Lines of `{"q": question, "a": [answer strings]}`; blank lines are skipped.
+
+    Raises:
+        ValueError: a line is not such an object (its number is named).
+    """
+    rows = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question, answers = row["q"], row["a"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f'{path}:{number}: expected {{"q": "...", "a": ["..."]}}') from None
+        if isinstance(answers, str):
+            answers = [answers]
+        rows.append((question, list(answers)))
+    if not rows:
+        raise ValueError(f"{path} holds no questions")
+    return rows
+
+
+def evaluate(engine: Engine, rows: list[tuple[str, list[str]]]) -> EvalReport:
+    """Ask every question and score the passages and the answer sentence."""
+    first_hits, sentence_hits, misses = [], 0, []
+    for question, answers in rows:
+        result = engine.answer(question, k=DEPTH)
+        hits = [contains_answer(p.text, answers) for p in result.passages]
+        first_hits.append(hits.index(True) + 1 if True in hits else None)
+        sentence_hits += contains_answer(result.text, answers)
+        if not hits or not hits[0]:
+            top = result.passages[0].text if result.passages else ""
+            misses.append(Miss(question, answers, " ".join(top.split())))
+    n = len(rows)
+
+    def hit_at(k: int) -> float:
+        return sum(rank is not None and rank <= k for rank in first_hits) / n
+
+    return EvalReport(
+        questions=n,
+        hit_at_1=hit_at(1),
+        hit_at_3=hit_at(3),
+        hit_at_5=hit_at(5),
+        mrr=sum(1 / rank for rank in first_hits if rank) / n,
+        answer_sentence=sentence_hits / n,
+        misses=misses,
+    )

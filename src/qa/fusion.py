@@ -1,0 +1,43 @@
+"""Score fusion: putting the scores of several retrievers on one scale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def zscore(scores: np.ndarray) -> np.ndarray:
+    """Standardise scores to mean 0 and standard deviation 1 (all zeros if they are flat).
+
+    Z-score fusion (Kuzi, Shtok and Kurland, "Query expansion using word embeddings", CIKM
+    2016; compared with other normalisations by Lee, "Analyses of multiple evidence
+    combination", SIGIR 1997) makes cosine similarities and BM25 scores comparable per query.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return scores
+    spread = scores.std()
+    return (scores - scores.mean()) / spread if spread > 1e-12 else np.zeros_like(scores)
+
+
+def fuse(legs: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """Weighted sum of the z-scored legs; every leg scores the same candidates."""
+    total = np.zeros(len(legs[0]) if legs else 0)
+    for scores, weight in zip(legs, weights):
+        if weight:
+            total += weight * zscore(scores)
+    return total
+
+
+def reciprocal_rank(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
+    """Reciprocal rank fusion: sum of 1 / (k + rank) over the lists an item is in.
+
+    Cormack, Clarke and Buettcher, "Reciprocal rank fusion outperforms Condorcet and
+    individual rank learning methods", SIGIR 2009; ranks start at 1.
+    """
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, 1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return fused

@@ -1,0 +1,61 @@
+"""The lexical leg: BM25 (bm25s) with English stopwords and the Snowball stemmer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+class Lexical:
+    """A BM25 index over a list of texts; scores come back as one array over all texts."""
+
+    def __init__(self, retriever, size: int) -> None:
+        self._retriever = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> Lexical:
+        import bm25s
+
+        retriever = bm25s.BM25()
+        if texts:
+            tokens = bm25s.tokenize(
+                list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False
+            )
+            retriever.index(tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    @classmethod
+    def load(cls, path: Path, size: int) -> Lexical:
+        import bm25s
+
+        if size == 0:
+            return cls.build([])
+        return cls(bm25s.BM25.load(str(path), mmap=True), size)
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if self.size:
+            self._retriever.save(str(path))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every text for `query` (zeros when no query term is indexed)."""
+        import bm25s
+
+        if self.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        terms = bm25s.tokenize(
+            [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        )[0]
+        known = [t for t in terms if t in self._retriever.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")

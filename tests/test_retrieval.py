@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from tests.conftest import CORPUS
+
+from qa import Engine
+
+
+def test_the_answer_sentence_is_the_one_that_answers(engine):
+    result = engine.answer("Who is the Secretary-General of the CSTO?")
+    assert result.text == "Currently, the Secretary-General is Imangali Tasmagambetov."
+    document = next(d for d in engine._index.documents if d.source == result.source)
+    assert document.text[result.start : result.end] == result.text
+
+
+def test_each_passage_marks_its_best_sentence(engine):
+    for passage in engine.answer("Which city hosted the 2024 session?", k=5).passages:
+        assert passage.start <= passage.sentence_start < passage.sentence_end <= passage.end
+        assert passage.sentence.strip() == passage.sentence and passage.sentence
+
+
+def test_a_syndicated_quote_collapses_into_one_result_listing_every_source(engine):
+    result = engine.answer("Is the CSTO just a military partnership?", k=5)
+    top = result.passages[0]
+    sources = {top.source} | {s.source for s in top.also_in}
+    assert sources == {
+        "2024-astana-council-narrow-format.md",
+        "2024-11-28-astana-summit-signed-documents.md",
+    }
+    shown = [p.source for p in result.passages]
+    for copy in top.also_in:  # the copy is not shown again on its own
+        assert copy.chunk_id not in {p.chunk_id for p in result.passages}
+    assert len(shown) == 5
+
+
+def test_dates_tell_apart_answers_from_different_years(engine):
+    question = "Who is the CSTO Secretary General?"
+    in_2020 = engine.answer(question, k=3, date_to="2020")
+    assert any("Stanislav Zas" in p.text for p in in_2020.passages)
+    assert {p.date for p in in_2020.passages} == {"2020-12-02"}
+    in_2024 = engine.answer(question, k=1, date_from="2024")
+    assert "Tasmagambetov" in in_2024.text
+
+
+def test_each_leg_alone_still_answers(seed_index):
+    for mode in ("dense", "lexical"):
+        engine = Engine(CORPUS, seed_index, build_if_missing=False, mode=mode)
+        result = engine.answer("Who is the President of Tajikistan?", k=3)
+        assert any("Rahmon" in p.text for p in result.passages)

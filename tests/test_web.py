@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from qa.engine import IndexInfo
+from qa.results import Answer, Passage, Source
+from qa.web import (
+    MAX_UPLOAD_BYTES,
+    UploadRejected,
+    answer_html,
+    article_html,
+    card_html,
+    date_filter,
+    info_html,
+    passage_html,
+    text_html,
+    upload_name,
+)
+
+DOCUMENT = "Headline\nFirst sentence here. The <b>answer</b> is 42. Last one.\nMore text."
+
+
+def _passage(**changes) -> Passage:
+    start = DOCUMENT.index("First")
+    end = DOCUMENT.index("\nMore")
+    sentence = DOCUMENT.index("The <b>")
+    fields = dict(
+        text=DOCUMENT[start:end],
+        score=0.71234,
+        source="news/a.md",
+        title="A <i>title</i>",
+        publisher="The Times",
+        date="2024-11-28",
+        start=start,
+        end=end,
+        chunk_id="news/a.md#0",
+        sentence_start=sentence,
+        sentence_end=DOCUMENT.index(" Last"),
+    )
+    return Passage(**{**fields, **changes})
+
+
+def test_text_html_shows_markup_literally_and_keeps_nothing_live():
+    text = "<script>alert('1')</script> <img src=x onerror=\"alert(2)\">"
+    text += " [a](http://e.x) ![i](y) $x$ &#35; &amp;"
+    out = text_html(text)
+    assert "<" not in out.replace("<br>", "") and ">" not in out.replace("<br>", "")
+    for sign in "[]()!$":
+        assert sign not in out
+    assert html.unescape(out) == text
+
+
+def test_text_html_keeps_line_breaks_and_folds_blank_runs():
+    assert text_html("a\nb\n\n \n\nc") == "a<br>b<br><br>c"
+
+
+def test_passage_html_highlights_exactly_the_answer_sentence():
+    out = passage_html(_passage())
+    assert out == (
+        "First sentence here. "
+        '<mark class="qa-sentence">The &lt;b&gt;answer&lt;/b&gt; is 42.</mark>'
+        " Last one."
+    )
+
+
+def test_passage_html_without_a_sentence_span_has_no_highlight():
+    passage = _passage(sentence_start=0, sentence_end=0)
+    assert "<mark" not in passage_html(passage)
+
+
+def test_article_html_marks_the_passage_inside_the_whole_text():
+    out = article_html(DOCUMENT, _passage())
+    assert out.startswith('Headline<br><mark class="qa-marked">First sentence here. ')
+    assert out.endswith("Last one.</mark><br>More text.")
+    assert out.count('<mark class="qa-sentence">') == 1
+
+
+def test_card_shows_source_fields_escaped():
+    card = card_html(2, _passage(page=7))
+    assert '<span class="qa-rank">2</span>' in card
+    assert "A &lt;i&gt;title&lt;/i&gt;" in card and "<i>" not in card
+    assert "The Times · 2024-11-28 · " in card and "news/a.md" in card
+    assert "page 7" in card and "0.712" in card
+    assert "Also in" not in card and "<details" not in card
+
+
+def test_card_renders_also_in_and_the_article_expander():
+    copy = Source("wire/b.md", "Copy <b>", "Wire", None, 0, 10, "wire/b.md#3", page=2)
+    card = card_html(1, _passage(also_in=[copy]), article=DOCUMENT)
+    assert "Also in:" in card
+    assert "<strong>Copy &lt;b&gt;</strong> · Wire · " in card and "page 2" in card
+    assert "<details" in card and "Whole article" in card
+
+
+def test_answer_html_puts_the_answer_sentence_first():
+    passage = _passage()
+    answer = Answer("q?", passage.sentence, [passage], passage.source)
+    out = answer_html(answer, {passage.source: DOCUMENT})
+    assert out.index("qa-answer-text") < out.index("qa-card")
+    assert "The &lt;b&gt;answer&lt;/b&gt; is 42." in out
+    assert "No passage" in answer_html(Answer("q?", "", []))
+
+
+def test_info_html_lists_the_index_or_says_why_there_is_none():
+    info = IndexInfo(5, 48, "all-MiniLM-L6-v2", "2024-11-28T10:00:00+00:00", ("a.md",))
+    out = info_html(info)
+    assert "<dd>5</dd>" in out and "<dd>48</dd>" in out and "2024-11-28 10:00:00 UTC" in out
+    assert "run &#96;qa index&#96;" in info_html(None, "no index: run `qa index`")
+
+
+@pytest.mark.parametrize(
+    "value, expected", [("", None), (" 2024 ", "2024"), ("2024-02", "2024-02")]
+)
+def test_date_filter_accepts_partial_iso_dates(value, expected):
+    assert date_filter(value) == expected
+
+
+@pytest.mark.parametrize("value", ["24", "2024-13", "2024/01/01", "yesterday"])
+def test_date_filter_rejects_other_dates(value):
+    with pytest.raises(ValueError, match="YYYY"):
+        date_filter(value)
+
+
+@pytest.mark.parametrize("name, expected", [("a.md", "a.md"), ("dir/sub/b.TXT", "b.TXT")])
+def test_upload_name_keeps_only_the_base_name(name, expected):
+    assert upload_name(name, 10) == expected
+
+
+@pytest.mark.parametrize(
+    "name, size, reason",
+    [
+        ("../etc/x.md", 10, "'..'"),
+        ("a/../../x.md", 10, "'..'"),
+        ("/etc/x.md", 10, "absolute"),
+        ("C:\\x.md", 10, "absolute"),
+        ("\\\\server\\x.md", 10, "absolute"),
+        (".hidden.md", 10, "hidden"),
+        ("", 10, "usable"),
+        ("run.sh", 10, "only .md, .txt"),
+        ("a.md\x00.sh", 10, "usable"),
+        ("empty.md", 0, "empty"),
+        ("big.md", MAX_UPLOAD_BYTES + 1, "limit"),
+    ],
+)
+def test_upload_name_rejects_with_the_reason(name, size, reason):
+    with pytest.raises(UploadRejected, match=reason.replace(".", r"\.").replace("(", r"\(")):
+        upload_name(name, size)
