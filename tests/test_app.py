@@ -14,9 +14,10 @@ from urllib.parse import urlparse
 
 import pytest
 from tests.conftest import CORPUS, ROOT
+from tests.pdfs import pdf_bytes
 
 from qa.app import ChatService
-from qa.store import IndexUnusable
+from qa.store import IndexUnusable, build_lock
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -220,7 +221,69 @@ def test_a_rejected_upload_says_why(page, tmp_path):
     page.locator("#upload input[type=file]").set_input_files(str(script))
     status = page.locator("#build-status .qa-error")
     status.wait_for()
-    assert "run.sh: only .md, .txt files are accepted" in status.inner_text()
+    assert "run.sh: only .md, .txt, .html, .htm, .pdf files are accepted" in status.inner_text()
+
+
+def _articles(corpus: Path) -> int:
+    return sum(1 for path in corpus.iterdir() if not path.name.startswith("."))
+
+
+def test_rebuild_embeds_only_the_edited_file_and_reports_it(page, server):
+    _, corpus = server
+    edited = corpus / "2024-astana-council-narrow-format.md"
+    edited.write_text(edited.read_text() + "\nThe delegates also planted a cedar in Astana.\n")
+    page.locator("#rebuild").click()
+    status = page.locator("#build-status .qa-ok", has_text="Indexed")
+    status.wait_for()
+    shown = status.inner_text()
+    count = _articles(corpus)
+    assert f"Indexed {count} documents" in shown and "(updated)" in shown
+    assert f"added 0 · changed 1 · removed 0 · unchanged {count - 1} · skipped 0" in shown
+    assert f"changed {edited.name}" in shown
+    embedded = shown.split("embedded ")[1].split(" sentences")[0]
+    passages, sentences = (int(n.split()[0]) for n in embedded.split(", "))
+    assert 0 < passages < sentences  # the edited file's, not the corpus's
+    _ask(page, "What did the delegates plant?")
+    answer = page.locator("#chat .qa-answer-text").last
+    answer.wait_for()
+    assert _normal(answer.inner_text()) == "The delegates also planted a cedar in Astana."
+
+    page.locator("#rebuild").click()  # nothing changed since
+    page.locator("#build-status .qa-ok", has_text="no changes").wait_for()
+    assert "embedded 0 passages, 0 sentences" in page.locator("#build-status").inner_text()
+
+
+def test_an_uploaded_pdf_is_added_and_cited_with_its_page(page, server, tmp_path):
+    _, corpus = server
+    pdf = tmp_path / "treaty-report.pdf"
+    pdf.write_bytes(
+        pdf_bytes([["Page one is about the weather."], ["The Zorbulan treaty was signed in Osh."]])
+    )
+    before = _articles(corpus)
+    page.locator("#upload input[type=file]").set_input_files(str(pdf))
+    status = page.locator("#build-status .qa-ok", has_text="Indexed")
+    status.wait_for()
+    shown = status.inner_text()
+    assert f"added 1 · changed 0 · removed 0 · unchanged {before} · skipped 0" in shown
+    assert "added treaty-report.pdf" in shown
+    _ask(page, "Where was the Zorbulan treaty signed?")
+    card = page.locator("#chat .qa-card").first
+    card.wait_for()
+    assert card.locator(".qa-file").inner_text() == "treaty-report.pdf"
+    assert "page 2" in card.locator(".qa-meta").inner_text()
+    assert _normal(card.locator(".qa-passage").inner_text()) == (
+        "The Zorbulan treaty was signed in Osh."
+    )
+
+
+def test_a_rebuild_waiting_for_another_build_says_so_then_finishes(page, server):
+    _, corpus = server
+    index = corpus.parent / "index"
+    with build_lock(index):  # as `qa index` in another process would
+        page.locator("#rebuild").click()
+        page.get_by_text("is writing", exact=False).first.wait_for()
+        assert f"another build (pid {os.getpid()})" in page.locator("#build-status").inner_text()
+    page.locator("#build-status .qa-ok", has_text="no changes").wait_for()
 
 
 def test_an_unusable_index_is_a_message_for_the_page(tmp_path):

@@ -4,6 +4,8 @@ import html
 
 import pytest
 
+from qa.build import BuildReport
+from qa.corpus import Skipped
 from qa.engine import IndexInfo
 from qa.results import Answer, Passage, Source
 from qa.web import (
@@ -15,6 +17,7 @@ from qa.web import (
     date_filter,
     info_html,
     passage_html,
+    report_html,
     text_html,
     upload_name,
 )
@@ -110,6 +113,42 @@ def test_info_html_lists_the_index_or_says_why_there_is_none():
     assert "run &#96;qa index&#96;" in info_html(None, "no index: run `qa index`")
 
 
+def test_report_html_lists_what_a_rebuild_did_and_why_files_were_skipped():
+    report = BuildReport(
+        documents=6,
+        passages=52,
+        seconds=2.04,
+        skipped=[Skipped("bad <b>.pdf", "not a readable PDF")],
+        added=["new.html"],
+        changed=["a.md"],
+        removed=["gone.md"],
+        unchanged=["b.md", "c.md", "d.md", "e.md"],
+        embedded=7,
+        embedded_sentences=31,
+        notes=[Skipped("old.txt", "not UTF-8: decoded as cp1252")],
+        generation="gen-1",
+    )
+    assert report_html(report) == (
+        '<div class="qa-notice qa-error">'
+        "Indexed 6 documents, 52 passages in 2.0 s &#40;updated&#41;.<br>"
+        "added 1 · changed 1 · removed 1 · unchanged 4 · skipped 1 · "
+        "embedded 7 passages, 31 sentences<br>"
+        "added new.html<br>changed a.md<br>removed gone.md<br>"
+        "skipped bad &lt;b&gt;.pdf: not a readable PDF<br>"
+        "note old.txt: not UTF-8: decoded as cp1252</div>"
+    )
+    nothing = BuildReport(5, 48, 0.31, unchanged=["a.md"] * 5)
+    assert report_html(nothing) == (
+        '<div class="qa-notice qa-ok">'
+        "Indexed 5 documents, 48 passages in 0.3 s &#40;no changes&#41;.<br>"
+        "added 0 · changed 0 · removed 0 · unchanged 5 · skipped 0 · "
+        "embedded 0 passages, 0 sentences</div>"
+    )
+    many = BuildReport(30, 60, 1.0, added=[f"{n:02}.md" for n in range(25)], generation="gen-2")
+    out = report_html(many)
+    assert "added 19.md<br>added … and 5 more" in out and "20.md" not in out
+
+
 @pytest.mark.parametrize(
     "value, expected", [("", None), (" 2024 ", "2024"), ("2024-02", "2024-02")]
 )
@@ -123,7 +162,16 @@ def test_date_filter_rejects_other_dates(value):
         date_filter(value)
 
 
-@pytest.mark.parametrize("name, expected", [("a.md", "a.md"), ("dir/sub/b.TXT", "b.TXT")])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("a.md", "a.md"),
+        ("dir/sub/b.TXT", "b.TXT"),
+        ("page.html", "page.html"),
+        ("old.HTM", "old.HTM"),
+        ("report.pdf", "report.pdf"),
+    ],
+)
 def test_upload_name_keeps_only_the_base_name(name, expected):
     assert upload_name(name, 10) == expected
 
@@ -138,7 +186,7 @@ def test_upload_name_keeps_only_the_base_name(name, expected):
         ("\\\\server\\x.md", 10, "absolute"),
         (".hidden.md", 10, "hidden"),
         ("", 10, "usable"),
-        ("run.sh", 10, "only .md, .txt"),
+        ("run.sh", 10, "only .md, .txt, .html, .htm, .pdf files are accepted"),
         ("a.md\x00.sh", 10, "usable"),
         ("empty.md", 0, "empty"),
         ("big.md", MAX_UPLOAD_BYTES + 1, "limit"),

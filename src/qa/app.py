@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from qa import web
-from qa.engine import BuildReport, Engine, build_index
+from qa.build import BuildReport, build_index
+from qa.engine import Engine
 from qa.results import Answer
 from qa.store import IndexUnusable, current_generation
 
@@ -67,17 +69,23 @@ class ChatService:
                 continue
         return texts
 
-    def rebuild(self) -> BuildReport:
-        """Rebuild the index from the corpus and serve the new one; one build at a time.
+    def rebuild(self, on_wait: Callable[[str], None] | None = None) -> BuildReport:
+        """Bring the index up to date with the corpus and serve the new one: only new and
+        changed files are embedded. One build at a time.
+
+        Args:
+            on_wait: called with a message when another process's build holds the index.
 
         Raises:
             FileNotFoundError: the corpus folder is gone.
         """
         with self._build_lock:
             if self.engine is not None:
-                report = self.engine.build()
-            else:
-                report = build_index(self.corpus_dir, self.index_dir, progress=True)
+                report = self.engine.build(on_wait=on_wait)
+            else:  # no usable index to hold an engine: the build replaces it
+                report = build_index(
+                    self.corpus_dir, self.index_dir, progress=True, on_wait=on_wait
+                )
                 self.engine = Engine(self.corpus_dir, self.index_dir, build_if_missing=False)
             self.error = None
             return report
@@ -144,15 +152,11 @@ def build_app(service: ChatService):
     def rebuild(progress=gr.Progress(track_tqdm=True)):
         progress(0, desc="Reading the corpus")
         try:
-            report = service.rebuild()
+            report = service.rebuild(on_wait=lambda message: progress(0, desc=message))
         except (FileNotFoundError, IndexUnusable, ValueError) as error:
             service.error = str(error)
             return info(), gr.update(), web.notice_html(str(error))
-        lines = [f"Indexed {report.documents} documents, {report.passages} passages."]
-        lines += [f"Skipped {s.source}: {s.reason}" for s in report.skipped]
-        kind = "error" if report.skipped else "ok"
-        choices = sources_choices()
-        return info(), gr.update(choices=choices), web.notice_html("\n".join(lines), kind)
+        return info(), gr.update(choices=sources_choices()), web.report_html(report)
 
     def rebuild_if(changed, progress=gr.Progress(track_tqdm=True)):
         if not changed:

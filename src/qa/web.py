@@ -6,11 +6,13 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
+from qa.build import BuildReport
 from qa.corpus import SUFFIXES
 from qa.engine import IndexInfo
 from qa.results import Answer, Passage, Source
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_LISTED = 20  # file names a rebuild report lists per kind of change
 _DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # One pass, so no entity is escaped twice: HTML's special characters, and the signs Markdown,
@@ -116,6 +118,24 @@ def info_html(info: IndexInfo | None, error: str | None = None) -> str:
     )
     cells = "".join(f"<dt>{name}</dt><dd>{text_html(value)}</dd>" for name, value in rows)
     return f'<div class="qa-info"><dl>{cells}</dl></div>'
+
+
+def report_html(report: BuildReport) -> str:
+    """What a rebuild did: counts, then each added, changed or removed file, then each
+    skipped file with the reason and each note; an error notice when files were skipped."""
+    lines = [
+        f"Indexed {report.documents} documents, {report.passages} passages in "
+        f"{report.seconds:.1f} s ({report.state}).",
+        report.counts,
+    ]
+    for what in ("added", "changed", "removed"):
+        names = getattr(report, what)
+        lines += [f"{what} {name}" for name in names[:_LISTED]]
+        if len(names) > _LISTED:
+            lines.append(f"{what} … and {len(names) - _LISTED} more")
+    lines += [f"skipped {s.source}: {s.reason}" for s in report.skipped]
+    lines += [f"note {n.source}: {n.reason}" for n in report.notes]
+    return notice_html("\n".join(lines), "error" if report.skipped else "ok")
 
 
 def notice_html(message: str, kind: str = "error") -> str:
