@@ -74,7 +74,7 @@ def median_of(repeat: int, step) -> tuple[float, str]:
 
 
 def counts(stdout: str) -> str:
-    return re.search(r"added .*passages", stdout).group(0)
+    return re.search(r"added .*sentences", stdout).group(0)
 
 
 def main() -> int:
