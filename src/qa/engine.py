@@ -6,7 +6,7 @@ import os
 import re
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +17,7 @@ from qa.chunking import Chunker, split_sentences
 from qa.corpus import Document, Skipped, load_corpus
 from qa.embed import Embedder, load_embedder, same_model
 from qa.lexical import Lexical
+from qa.maxsim import TokenStore
 from qa.results import Answer, Passage, Source
 from qa.retrieval import Hit, Mode, search
 from qa.settings import ChunkUnit, Settings
@@ -158,8 +159,8 @@ class Engine:
         if count == 0:
             return Answer(question, "", [])
         allowed = self._allowed(date_from, date_to, sources)
-        query = self._embedder.encode([question])
-        hits = search(index, question, query, k, self.mode, allowed)
+        query, pieces = self._embedder.encode_question(question)
+        hits = search(index, question, query, pieces, k, self.mode, allowed)
         passages = [self._passage(hit) for hit in hits]
         if not passages:
             return Answer(question, "", [])
@@ -256,9 +257,10 @@ def build_index(
         settings = settings or _existing_settings(index_dir) or Settings()
         documents, skipped = load_corpus(corpus_dir)
         embedder = load_embedder(settings.model)
-        chunk = _chunker(settings, embedder)
+        chunker = _chunker(settings, embedder)
         passages, sentences = [], []
         for number, document in enumerate(documents):
+            chunk = _with_title_room(chunker, document.title, embedder)
             for n, (start, end) in enumerate(chunk(document.text, document.body_start)):
                 sentences += [
                     (len(passages), a, b) for a, b in split_sentences(document.text, start, end)
@@ -320,6 +322,12 @@ def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
     )
 
 
+def _with_title_room(chunker: Chunker, title: str | None, embedder: Embedder) -> Chunker:
+    """The chunker with room left for the title, so a passage read with it fits the model."""
+    room = min(embedder.count_tokens(title_prefix(title)), chunker.max_tokens // 2)
+    return replace(chunker, max_tokens=chunker.max_tokens - room)
+
+
 def _assemble(
     documents: list[Document],
     passages: list[StoredPassage],
@@ -327,28 +335,53 @@ def _assemble(
     embedder: Embedder,
     progress: bool,
 ) -> StoredIndex:
-    """Embed passages and sentences in one pass and index both, densely and by BM25."""
+    """Embed passages (keeping their word pieces) and sentences, and index them all,
+    densely and by BM25."""
     import faiss
 
     def text(doc: int, start: int, end: int) -> str:
         return documents[doc].text[start:end]
 
-    passage_texts = [text(p.doc, p.start, p.end) for p in passages]
-    sentence_texts = [text(passages[p].doc, a, b) for p, a, b in sentences.tolist()]
-    vectors = embedder.encode(passage_texts + sentence_texts, progress=progress)
-    dense = [faiss.IndexFlatIP(embedder.dimension) for _ in range(2)]
-    dense[0].add(vectors[: len(passages)])
-    dense[1].add(vectors[len(passages) :])
-    titled = [f"{documents[p.doc].title}\n{t}" for p, t in zip(passages, passage_texts)]
+    def titled(doc: int, start: int, end: int) -> str:
+        return title_prefix(documents[doc].title) + text(doc, start, end)
+
+    titled_passages = [titled(p.doc, p.start, p.end) for p in passages]
+    vectors, pieces, offsets = embedder.encode_with_tokens(titled_passages, progress=progress)
+    for passage, piece_offsets in zip(passages, offsets):
+        # Offsets in the titled text become offsets in the document; the title's are -1.
+        prefix = len(title_prefix(documents[passage.doc].title))
+        piece_offsets[:] = np.where(
+            piece_offsets >= prefix, piece_offsets - prefix + passage.start, -1
+        )
+    owners = [passages[p].doc for p in sentences[:, 0].tolist()]
+    sentence_texts = [text(doc, a, b) for doc, (_, a, b) in zip(owners, sentences.tolist())]
+    titled_sentences = [
+        title_prefix(documents[doc].title) + sentence
+        for doc, sentence in zip(owners, sentence_texts)
+    ]
+    sentence_vectors = embedder.encode(sentence_texts + titled_sentences, progress=progress)
+    dense = [faiss.IndexFlatIP(embedder.dimension) for _ in range(3)]
+    dense[0].add(vectors)
+    dense[1].add(sentence_vectors[: len(sentences)])
+    dense[2].add(sentence_vectors[len(sentences) :])
     return StoredIndex(
         documents=documents,
         passages=passages,
         vectors=dense[0],
         sentences=sentences,
         sentence_vectors=dense[1],
-        lexical=Lexical.build(titled),
-        lexical_sentences=Lexical.build(sentence_texts),
+        titled_sentence_vectors=dense[2],
+        tokens=TokenStore.from_pieces(pieces, offsets, embedder.dimension),
+        lexical=Lexical.build(titled_passages),
+        lexical_sentences=Lexical.build(titled_sentences),
     )
+
+
+def title_prefix(title: str | None) -> str:
+    """What goes before a passage or sentence when it is read with its title."""
+    if not title:
+        return ""
+    return f"{title} " if title.rstrip()[-1:] in ".!?:" else f"{title}. "
 
 
 def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:
