@@ -260,7 +260,7 @@ def build_index(
         chunker = _chunker(settings, embedder)
         passages, sentences = [], []
         for number, document in enumerate(documents):
-            chunk = _with_title_room(chunker, document.title, embedder)
+            chunk = _with_title_room(chunker, document, embedder)
             for n, (start, end) in enumerate(chunk(document.text, document.body_start)):
                 sentences += [
                     (len(passages), a, b) for a, b in split_sentences(document.text, start, end)
@@ -322,9 +322,9 @@ def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
     )
 
 
-def _with_title_room(chunker: Chunker, title: str | None, embedder: Embedder) -> Chunker:
-    """The chunker with room left for the title, so a passage read with it fits the model."""
-    room = min(embedder.count_tokens(title_prefix(title)), chunker.max_tokens // 2)
+def _with_title_room(chunker: Chunker, document: Document, embedder: Embedder) -> Chunker:
+    """The chunker with room left for the heading, so a passage read with it fits the model."""
+    room = min(embedder.count_tokens(heading(document)), chunker.max_tokens // 2)
     return replace(chunker, max_tokens=chunker.max_tokens - room)
 
 
@@ -343,21 +343,20 @@ def _assemble(
         return documents[doc].text[start:end]
 
     def titled(doc: int, start: int, end: int) -> str:
-        return title_prefix(documents[doc].title) + text(doc, start, end)
+        return heading(documents[doc]) + text(doc, start, end)
 
     titled_passages = [titled(p.doc, p.start, p.end) for p in passages]
     vectors, pieces, offsets = embedder.encode_with_tokens(titled_passages, progress=progress)
     for passage, piece_offsets in zip(passages, offsets):
         # Offsets in the titled text become offsets in the document; the title's are -1.
-        prefix = len(title_prefix(documents[passage.doc].title))
+        prefix = len(heading(documents[passage.doc]))
         piece_offsets[:] = np.where(
             piece_offsets >= prefix, piece_offsets - prefix + passage.start, -1
         )
     owners = [passages[p].doc for p in sentences[:, 0].tolist()]
     sentence_texts = [text(doc, a, b) for doc, (_, a, b) in zip(owners, sentences.tolist())]
     titled_sentences = [
-        title_prefix(documents[doc].title) + sentence
-        for doc, sentence in zip(owners, sentence_texts)
+        heading(documents[doc]) + sentence for doc, sentence in zip(owners, sentence_texts)
     ]
     sentence_vectors = embedder.encode(sentence_texts + titled_sentences, progress=progress)
     dense = [faiss.IndexFlatIP(embedder.dimension) for _ in range(3)]
@@ -377,11 +376,15 @@ def _assemble(
     )
 
 
-def title_prefix(title: str | None) -> str:
-    """What goes before a passage or sentence when it is read with its title."""
+def heading(document: Document) -> str:
+    """What goes before a passage or sentence when it is read with its article's title and
+    date ("Leaders meet in Astana (2024-11-28). "), so that both count for retrieval."""
+    title = (document.title or "").strip()
+    if document.date:
+        title = f"{title} ({document.date})" if title else document.date
     if not title:
         return ""
-    return f"{title} " if title.rstrip()[-1:] in ".!?:" else f"{title}. "
+    return f"{title} " if title[-1] in ".!?:" else f"{title}. "
 
 
 def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:

@@ -62,9 +62,9 @@ class StoredIndex:
     (passage, start, end) with offsets into the document's text; the sentences of passage
     `p` are rows `first_sentence[p]` to `first_sentence[p + 1]`.
 
-    Passages are embedded and BM25-indexed with their document's title in front; sentences
-    are embedded both alone and with the title, and BM25-indexed with it. `tokens` holds
-    each passage's word-piece vectors for MaxSim.
+    Passages are embedded and BM25-indexed with their document's title and date in front;
+    sentences are embedded both alone and with them, and BM25-indexed with them. `tokens`
+    holds each passage's word-piece vectors for MaxSim.
     """
 
     documents: list[Document]
