@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.boilerplate import is_boilerplate
+from qa.boilerplate import is_boilerplate, is_caption
 
 FURNITURE = [
     "Get The Daily Courier stories sent directly to you!",
@@ -42,3 +42,16 @@ def test_boilerplate_is_never_passage_text_nor_returned(engine):
     result = engine.answer("How do I get The Astana Times stories sent directly to me?", k=50)
     assert all("stories sent directly" not in p.text for p in result.passages)
     assert "stories sent directly" not in result.text
+
+
+def test_a_short_line_ending_in_a_photo_credit_is_a_caption():
+    assert is_caption(["During the talks.", "Photo credit: press service"])
+    assert not is_caption(["During the talks.", "He left early."])
+    assert not is_caption(["A long sentence of the story itself. " * 8, "Photo: press service"])
+
+
+def test_a_caption_is_in_no_passage(engine):
+    stored = engine._index
+    for passage in stored.passages:
+        text = stored.documents[passage.doc].text[passage.start : passage.end]
+        assert "During the videoconference." not in text

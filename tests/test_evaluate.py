@@ -10,7 +10,7 @@ from qa.evaluate import read_questions
 
 def test_qa_eval_on_a_three_line_file(tmp_path, seed_index, capsys):
     lines = [
-        {"q": "Who is the Secretary-General of the CSTO?", "a": ["Tasmagambetov"]},
+        {"q": "What is the primary goal of the CSTO?", "a": ["collective security"]},
         {"q": "Who is the President of Tajikistan?", "a": ["Emomali Rahmon"]},
         {"q": "Who won the 1966 football World Cup?", "a": ["England national football team"]},
     ]

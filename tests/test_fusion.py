@@ -35,8 +35,8 @@ def test_reciprocal_rank_fusion_by_hand():
 
 
 def test_modes_switch_legs_off():
-    assert Mode.HYBRID.weights == (1, 1, 1, 1)
-    assert Mode.DENSE.weights == (0, 0, 1, 1)
-    assert Mode.LEXICAL.weights == (1, 1, 0, 0)
+    assert (Mode.HYBRID.lexical, Mode.HYBRID.dense) == (True, True)
+    assert (Mode.DENSE.lexical, Mode.DENSE.dense) == (False, True)
+    assert (Mode.LEXICAL.lexical, Mode.LEXICAL.dense) == (True, False)
     with pytest.raises(ValueError, match="hybrid, dense, lexical"):
         Mode.from_str("fancy")

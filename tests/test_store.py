@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import CORPUS
 
 from qa import Engine, IndexUnusable
-from qa.store import current_generation
+from qa.store import current_generation, read_index
 
 QUESTION = "Who chaired the 2020 CSTO Council videoconference?"
 
@@ -76,3 +76,12 @@ def test_a_rebuild_switches_generation_and_clears_old_ones(index_copy):
     assert len({first, second, third}) == 3
     generations = sorted(p.name for p in index_copy.iterdir() if p.name.startswith("gen-"))
     assert generations == sorted([second.name, third.name])  # the one before stays for readers
+
+
+def test_word_pieces_line_up_with_their_passages(seed_index):
+    index = read_index(seed_index)
+    assert len(index.tokens) == len(index.passages)
+    for number, passage in enumerate(index.passages):
+        offsets = index.tokens.offsets[index.tokens.first[number] : index.tokens.first[number + 1]]
+        inside = offsets[offsets >= 0]
+        assert len(inside) and inside.min() == passage.start and inside.max() < passage.end

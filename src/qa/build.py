@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from qa.chunking import Chunker, split_sentences
 from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped
 from qa.embed import Embedder, load_embedder
 from qa.incremental import plan_build
+from qa.maxsim import TokenStore
 from qa.rows import DocumentRows, join_documents
 from qa.settings import ChunkUnit, Settings
 from qa.store import (
@@ -166,9 +167,11 @@ def build_index(
 def _embed_new(
     documents: list[Document], settings: Settings, progress: bool, dimension: int | None
 ) -> tuple[dict[str, DocumentRows], int]:
-    """Chunk new and changed documents, and embed their passages and sentences in one pass.
+    """Chunk new and changed documents, and embed their passages and sentences.
 
-    The model is loaded only when there is something to embed (or no stored dimension).
+    Passages are read with their document's heading, keeping their word pieces from the same
+    pass; sentences are embedded alone and with the heading. The model is loaded only when
+    there is something to embed (or no stored dimension).
 
     Returns:
         Each document's rows, by source, and the vectors' dimension.
@@ -176,34 +179,56 @@ def _embed_new(
     if not documents and dimension is not None:
         return {}, dimension
     embedder = load_embedder(settings.model)
-    chunk = _chunker(settings, embedder)
+    chunker = _chunker(settings, embedder)
     cut: list[tuple[Document, np.ndarray, np.ndarray]] = []
     passage_texts: list[str] = []
     sentence_texts: list[str] = []
     for document in documents:
-        passages = _passages(document, chunk)
+        passages = _passages(document, _with_heading_room(chunker, document, embedder))
         sentences = [
             (number, a, b)
             for number, (start, end) in enumerate(passages)
             for a, b in split_sentences(document.text, start, end)
         ]
         cut.append((document, _rows(passages, 2), _rows(sentences, 3)))
-        passage_texts += [document.text[a:b] for a, b in passages]
+        passage_texts += [document.heading + document.text[a:b] for a, b in passages]
         sentence_texts += [document.text[a:b] for _, a, b in sentences]
-    vectors = embedder.encode(passage_texts + sentence_texts, progress=progress)
-    passage_vectors, sentence_vectors = vectors[: len(passage_texts)], vectors[len(passage_texts) :]
+    passage_vectors, pieces, offsets = embedder.encode_with_tokens(passage_texts, progress)
+    titled = [
+        document.heading + document.text[a:b]
+        for document, _, sentences in cut
+        for _, a, b in sentences.tolist()
+    ]
+    vectors = embedder.encode(sentence_texts + titled, progress=progress)
+    sentence_vectors, titled_vectors = np.split(vectors, [len(sentence_texts)])
     rows: dict[str, DocumentRows] = {}
     p = s = 0
     for document, passages, sentences in cut:
+        # Piece offsets in the headed text become offsets in the document; the heading's -1.
+        heading = len(document.heading)
+        for (start, _), piece_offsets in zip(passages.tolist(), offsets[p : p + len(passages)]):
+            piece_offsets[:] = np.where(
+                piece_offsets >= heading, piece_offsets - heading + start, -1
+            )
         rows[document.source] = DocumentRows(
             document=document,
             passages=passages,
             passage_vectors=passage_vectors[p : p + len(passages)],
+            tokens=TokenStore.from_pieces(
+                pieces[p : p + len(passages)], offsets[p : p + len(passages)], embedder.dimension
+            ),
             sentences=sentences,
             sentence_vectors=sentence_vectors[s : s + len(sentences)],
+            titled_sentence_vectors=titled_vectors[s : s + len(sentences)],
         )
         p, s = p + len(passages), s + len(sentences)
     return rows, embedder.dimension
+
+
+def _with_heading_room(chunker: Chunker, document: Document, embedder: Embedder) -> Chunker:
+    """The chunker with room left for the heading, so a passage read with it fits the model."""
+    room = min(embedder.count_tokens(document.heading), chunker.max_tokens // 2)
+    return replace(chunker, max_tokens=chunker.max_tokens - room)
 
 
 def _passages(document: Document, chunk: Chunker) -> list[tuple[int, int]]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qa.boilerplate import is_boilerplate
+from qa.boilerplate import is_boilerplate, is_caption
 
 Span = tuple[int, int]
 Length = Callable[[str], int]
@@ -117,12 +117,26 @@ class Chunker:
 def _content_runs(text: str, sentences: list[Span]) -> list[list[Span]]:
     """Runs of consecutive sentences that are not boilerplate; boilerplate separates them."""
     runs: list[list[Span]] = [[]]
-    for start, end in sentences:
-        if is_boilerplate(text[start:end]):
-            runs.append([])
-        else:
-            runs[-1].append((start, end))
+    for line in _lines(text, sentences):
+        caption = is_caption([text[a:b] for a, b in line])
+        for start, end in line:
+            if caption or is_boilerplate(text[start:end]):
+                runs.append([])
+            else:
+                runs[-1].append((start, end))
     return [run for run in runs if run]
+
+
+def _lines(text: str, sentences: list[Span]) -> list[list[Span]]:
+    """The sentences grouped into lines: a sentence joins the one before it unless a line
+    break lies between them."""
+    lines: list[list[Span]] = []
+    for start, end in sentences:
+        if lines and "\n" not in text[lines[-1][-1][1] : start]:
+            lines[-1].append((start, end))
+        else:
+            lines.append([(start, end)])
+    return lines
 
 
 def _line_ends_sentence(text: str, line_end: int, next_start: int) -> bool:

@@ -43,6 +43,17 @@ class Document:
     def from_dict(cls, data: dict) -> Document:
         return cls(**{**data, "pages": tuple(data.get("pages", ()))})
 
+    @property
+    def heading(self) -> str:
+        """What goes before a passage or sentence when it is read with its article's title
+        and date ("Leaders meet in Astana (2024-11-28). "), so that both count for retrieval."""
+        heading = (self.title or "").strip()
+        if self.date:
+            heading = f"{heading} ({self.date})" if heading else self.date
+        if not heading:
+            return ""
+        return f"{heading} " if heading[-1] in ".!?:" else f"{heading}. "
+
     def page_at(self, offset: int) -> int | None:
         """The page (1-based) that `text[offset]` is on; None for a document without pages."""
         return bisect.bisect_right(self.pages, offset) if self.pages else None

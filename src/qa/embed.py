@@ -58,6 +58,74 @@ class Embedder:
                 bar.update(len(rows))
         return vectors
 
+    def encode_with_tokens(
+        self, texts: Sequence[str], progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """Embed `texts`, and keep each text's word-piece embeddings from the same pass.
+
+        Returns:
+            The unit-length text vectors; per text, its word pieces' unit-length vectors
+            (float16, [CLS] and [SEP] left out); per text, each piece's character offset.
+        """
+        from tqdm.auto import tqdm
+
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        pieces: list[np.ndarray] = [np.empty(0)] * len(texts)
+        offsets: list[np.ndarray] = [np.empty(0)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        with tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress) as bar:
+            for begin in range(0, len(order), _BATCH):
+                rows = order[begin : begin + _BATCH]
+                batch = [texts[i] for i in rows]
+                outputs = self.model.encode(batch, batch_size=_BATCH, output_value=None)
+                spans = self._offsets(batch)
+                for i, text_offsets, output in zip(rows, spans, outputs):
+                    vectors[i] = _unit(output["sentence_embedding"].float().numpy())
+                    length = int(output["attention_mask"].sum())
+                    pieces[i] = _unit(output["token_embeddings"][1 : length - 1].float().numpy())
+                    pieces[i] = pieces[i].astype(np.float16)
+                    offsets[i] = text_offsets[: len(pieces[i])]
+                bar.update(len(rows))
+        return vectors, pieces, offsets
+
+    def encode_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """The question's unit-length vector, shape (1, dimension), and the unit vectors of
+        its content word pieces (stopwords and punctuation left out) for `maxsim`."""
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        output = self.model.encode([question], output_value=None)[0]
+        vector = _unit(output["sentence_embedding"].float().numpy())[None, :]
+        ids = output["input_ids"][: int(output["attention_mask"].sum())].tolist()
+        tokens = self.model.tokenizer.convert_ids_to_tokens(ids)
+        keep = [
+            i
+            for i, token in enumerate(tokens)
+            if token not in self.model.tokenizer.all_special_tokens
+            and token not in STOPWORDS_EN_PLUS
+            and any(c.isalnum() for c in token)
+        ]
+        pieces = _unit(output["token_embeddings"][keep].float().numpy())
+        return vector, pieces.reshape(-1, self.dimension)
+
+    def _offsets(self, texts: list[str]) -> list[np.ndarray]:
+        """Each word piece's start in its text, as the model tokenizes it (no [CLS]/[SEP])."""
+        encoded = self.model.tokenizer(
+            texts,
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.max_tokens,
+        )
+        return [
+            np.array([a for a, _ in spans], dtype=np.int32) for spans in encoded["offset_mapping"]
+        ]
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    """Scale rows (or one vector) to unit length."""
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return (rows / np.maximum(norms, 1e-12)).astype(np.float32)
+
 
 @lru_cache(maxsize=2)
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:

@@ -173,8 +173,8 @@ class Engine:
         if index.vectors.ntotal == 0:
             return Answer(question, "", [])
         allowed = _allowed(index, date_from, date_to, sources)
-        query = loaded.embedder.encode([question])
-        hits = search(index, question, query, k, self.mode, allowed)
+        query, pieces = loaded.embedder.encode_question(question)
+        hits = search(index, question, query, pieces, k, self.mode, allowed)
         passages = [_passage(index, hit) for hit in hits]
         if not passages:
             return Answer(question, "", [])

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+# Term-frequency saturation and length normalisation. k1 = 0.9 (Anserini's default) lets a
+# repeated term count for less than bm25s's 1.5; measured in BENCHMARKS.md.
+K1 = 0.9
+B = 0.75
+
 
 class Lexical:
     """A BM25 index over a list of texts; scores come back as one array over all texts."""
@@ -19,7 +24,7 @@ class Lexical:
     def build(cls, texts: Sequence[str]) -> Lexical:
         import bm25s
 
-        retriever = bm25s.BM25()
+        retriever = bm25s.BM25(k1=K1, b=B)
         if texts:
             tokens = bm25s.tokenize(
                 list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False

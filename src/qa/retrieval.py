@@ -1,9 +1,11 @@
-"""Hybrid retrieval: candidates from four legs, fused scores, best sentences, duplicates.
+"""Hybrid retrieval: candidates from five legs, fused scores, a rerank, best sentences.
 
-The four legs score a passage by BM25 over its text (with the title), BM25 of its best
-sentence, embedding similarity of the passage, and embedding similarity of its best
-sentence. Each leg nominates its top candidates; every candidate then gets all four scores,
-which are z-normalised over the candidates and summed with equal weights.
+The five legs score a passage by BM25 over its text with the title, BM25 of its best
+sentence (with the title), embedding similarity of the passage (with the title), and
+embedding similarity of its best sentence, alone and with the title. Each leg nominates its
+top candidates; every candidate then gets all five scores, which are z-normalised over the
+candidates and summed with equal weights. The best RERANK of those are then reranked by
+adding MaxSim (see `maxsim`) of the passage and of its best sentence, again z-normalised.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from enum import Enum
 
 import numpy as np
 
-from qa.fusion import fuse
+from qa.fusion import fuse, zscore
+from qa.maxsim import maxsim
 from qa.store import StoredIndex
 
 CANDIDATES = 100  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
+RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
 SAME_SENTENCE = 0.9  # cosine above which two best sentences say the same thing
 SAME_PASSAGE = 0.95  # cosine above which two passages are the same text
 
@@ -37,11 +41,13 @@ class Mode(str, Enum):
             raise ValueError(f"unknown retrieval mode {name!r}; choose one of: {valid}") from None
 
     @property
-    def weights(self) -> tuple[float, float, float, float]:
-        """Weights of (BM25 passage, BM25 sentence, dense passage, dense sentence)."""
-        lexical = 1.0 if self is not Mode.DENSE else 0.0
-        dense = 1.0 if self is not Mode.LEXICAL else 0.0
-        return (lexical, lexical, dense, dense)
+    def lexical(self) -> bool:
+        return self is not Mode.DENSE
+
+    @property
+    def dense(self) -> bool:
+        """The embedding legs, and the MaxSim rerank, which uses the same model."""
+        return self is not Mode.LEXICAL
 
 
 @dataclass
@@ -54,10 +60,25 @@ class Hit:
     duplicates: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _Candidates:
+    """The candidate passages, their sentences, and every leg's score for both."""
+
+    passages: np.ndarray
+    sentences: np.ndarray  # sentence numbers, grouped by passage
+    groups: np.ndarray  # where each passage's sentences begin in `sentences`
+    passage_legs: list[np.ndarray]
+    sentence_legs: list[np.ndarray]
+
+    def best_per_passage(self, scores: np.ndarray) -> np.ndarray:
+        return np.maximum.reduceat(scores, self.groups)
+
+
 def search(
     index: StoredIndex,
     question: str,
     query: np.ndarray,
+    pieces: np.ndarray,
     k: int,
     mode: Mode = Mode.HYBRID,
     allowed: np.ndarray | None = None,
@@ -68,48 +89,116 @@ def search(
         index: the loaded index.
         question: the question's text (for BM25).
         query: its unit-length embedding, shape (1, dimension).
+        pieces: its content word pieces' unit vectors (for MaxSim), shape (m, dimension).
         k: how many distinct passages.
         mode: which legs take part.
         allowed: a boolean mask over passages, or None for all.
     """
-    weights = mode.weights
+    found = _score_candidates(index, question, query, mode, allowed)
+    if found is None:
+        return []
+    # The five legs: BM25 and dense of the passage, then the best sentence's by each
+    # sentence leg. Legs that are off are all zeros, and z-score to zeros.
+    passage_legs = found.passage_legs + [found.best_per_passage(s) for s in found.sentence_legs]
+    scores = fuse(passage_legs, [1.0] * 5)
+    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
+    order = np.argsort(-scores, kind="stable")
+    if mode.dense and len(pieces) and RERANK:
+        order, scores, sentence_scores = _rerank(index, found, pieces, order, scores)
+    best = [
+        int(found.sentences[start + np.argmax(sentence_scores[start:end])])
+        for start, end in zip(found.groups, np.r_[found.groups[1:], len(found.sentences)])
+    ]
+    hits = [Hit(int(found.passages[i]), float(scores[i]), best[i]) for i in order]
+    return _collapse_duplicates(index, hits, k)
+
+
+def _score_candidates(
+    index: StoredIndex,
+    question: str,
+    query: np.ndarray,
+    mode: Mode,
+    allowed: np.ndarray | None,
+) -> _Candidates | None:
+    """Gather each leg's top candidates and score all of them on every leg that is on.
+
+    Passage legs: BM25, dense. Sentence legs: BM25 (titled), dense, dense titled. A leg
+    that is off scores zero everywhere, which `fuse` ignores.
+    """
     bm25_passages = bm25_sentences = None
     candidates: set[int] = set()
-    if weights[2]:
+    if mode.dense:
         candidates |= _dense_candidates(index, query, allowed)
-    if weights[0]:
+    if mode.lexical:
         bm25_passages = index.lexical.scores(question)
         bm25_sentences = index.lexical_sentences.scores(question)
         candidates |= _top(bm25_passages, allowed)
         candidates |= _top(_best_per_passage(index, bm25_sentences), allowed)
     if not candidates:
-        return []
+        return None
     passages = np.array(sorted(candidates))
     sentences, owner = _sentences_of(index, passages)
-    dense_passage = _reconstruct(index.vectors, passages) @ query[0]
-    dense_sentence = _reconstruct(index.sentence_vectors, sentences) @ query[0]
-    if bm25_passages is None:
-        lexical_passage, lexical_sentence = np.zeros(len(passages)), np.zeros(len(sentences))
+    if mode.dense:
+        dense_passage = _reconstruct(index.vectors, passages) @ query[0]
+        dense_sentence = _reconstruct(index.sentence_vectors, sentences) @ query[0]
+        titled_sentence = _reconstruct(index.titled_sentence_vectors, sentences) @ query[0]
     else:
+        dense_passage = np.zeros(len(passages))
+        dense_sentence = titled_sentence = np.zeros(len(sentences))
+    if mode.lexical:
         lexical_passage, lexical_sentence = bm25_passages[passages], bm25_sentences[sentences]
-    groups = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
-    scores = fuse(
-        [
-            lexical_passage,
-            np.maximum.reduceat(lexical_sentence, groups),
-            dense_passage,
-            np.maximum.reduceat(dense_sentence, groups),
-        ],
-        weights,
+    else:
+        lexical_passage, lexical_sentence = np.zeros(len(passages)), np.zeros(len(sentences))
+    return _Candidates(
+        passages=passages,
+        sentences=sentences,
+        groups=np.r_[0, np.flatnonzero(np.diff(owner)) + 1],
+        passage_legs=[lexical_passage, dense_passage],
+        sentence_legs=[lexical_sentence, dense_sentence, titled_sentence],
     )
-    sentence_scores = fuse([lexical_sentence, dense_sentence], (weights[1], weights[3]))
-    best = [
-        int(sentences[start + np.argmax(sentence_scores[start:end])])
-        for start, end in zip(groups, np.r_[groups[1:], len(sentences)])
-    ]
-    order = np.argsort(-scores, kind="stable")
-    hits = [Hit(int(passages[i]), float(scores[i]), best[i]) for i in order]
-    return _collapse_duplicates(index, hits, k)
+
+
+def _rerank(
+    index: StoredIndex,
+    found: _Candidates,
+    pieces: np.ndarray,
+    order: np.ndarray,
+    scores: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rerank the best RERANK candidates by z(fused) + z(MaxSim) + z(best sentence MaxSim).
+
+    Their sentences are chosen anew by the sentence legs plus sentence MaxSim. The rest keep
+    their order below the reranked ones.
+
+    Returns:
+        The new order, the passage scores and the sentence scores.
+    """
+    top = order[:RERANK]
+    rows = np.concatenate([np.arange(found.groups[i], _group_end(found, i)) for i in top])
+    passage_maxsim, sentence_maxsim = maxsim(
+        pieces, index.tokens, found.passages[top], index.sentences[found.sentences[rows]]
+    )
+    owner = np.repeat(np.arange(len(top)), [_group_end(found, i) - found.groups[i] for i in top])
+    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+    reranked = (
+        zscore(scores[top])
+        + zscore(passage_maxsim)
+        + zscore(np.maximum.reduceat(sentence_maxsim, starts))
+    )
+    scores = scores.copy()
+    # Below every reranked passage, the rest keep the fused order.
+    rest = order[RERANK:]
+    scores[rest] = reranked.min() - 1.0 - (scores[top].min() - scores[rest])
+    scores[top] = reranked
+    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
+    sentence_scores[rows] = fuse(
+        [leg[rows] for leg in found.sentence_legs] + [sentence_maxsim], [1.0] * 4
+    )
+    return np.argsort(-scores, kind="stable"), scores, sentence_scores
+
+
+def _group_end(found: _Candidates, i: int) -> int:
+    return int(found.groups[i + 1]) if i + 1 < len(found.groups) else len(found.sentences)
 
 
 def _dense_candidates(index: StoredIndex, query: np.ndarray, allowed: np.ndarray | None) -> set:
@@ -123,10 +212,12 @@ def _dense_candidates(index: StoredIndex, query: np.ndarray, allowed: np.ndarray
         sentence_params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(sentence_ids))
     depth = min(CANDIDATES, index.vectors.ntotal)
     _, passages = index.vectors.search(query, depth, params=passage_params)
-    depth = min(CANDIDATES, index.sentence_vectors.ntotal)
-    _, sentences = index.sentence_vectors.search(query, depth, params=sentence_params)
     found = set(passages[0][passages[0] >= 0].tolist())
-    return found | set(index.sentences[sentences[0][sentences[0] >= 0], 0].tolist())
+    depth = min(CANDIDATES, index.sentence_vectors.ntotal)
+    for vectors in (index.sentence_vectors, index.titled_sentence_vectors):
+        _, sentences = vectors.search(query, depth, params=sentence_params)
+        found |= set(index.sentences[sentences[0][sentences[0] >= 0], 0].tolist())
+    return found
 
 
 def _top(scores: np.ndarray, allowed: np.ndarray | None) -> set[int]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from qa.corpus import Document
 from qa.lexical import Lexical
+from qa.maxsim import TokenStore
 from qa.store import StoredIndex, StoredPassage
 
 if TYPE_CHECKING:
@@ -31,17 +32,22 @@ class DocumentRows:
     Attributes:
         document: the document.
         passages: per passage, (start, end) in the document's text; shape (p, 2).
-        passage_vectors: per passage, its unit-length embedding; shape (p, dimension).
+        passage_vectors: per passage, its unit-length embedding (read with the document's
+            heading); shape (p, dimension).
+        tokens: per passage, its word pieces (passages numbered from 0 within this document).
         sentences: per sentence, (passage, start, end) with `passage` counted from 0 within
             this document; in passage order; shape (s, 3).
         sentence_vectors: per sentence, its unit-length embedding; shape (s, dimension).
+        titled_sentence_vectors: per sentence, its embedding read with the heading.
     """
 
     document: Document
     passages: np.ndarray
     passage_vectors: np.ndarray
+    tokens: TokenStore
     sentences: np.ndarray
     sentence_vectors: np.ndarray
+    titled_sentence_vectors: np.ndarray
 
 
 def split_by_document(index: StoredIndex) -> list[DocumentRows]:
@@ -57,6 +63,7 @@ def split_by_document(index: StoredIndex) -> list[DocumentRows]:
     spans = np.array([(p.start, p.end) for p in index.passages], dtype=np.int64).reshape(-1, 2)
     passage_vectors = _all_vectors(index.vectors)
     sentence_vectors = _all_vectors(index.sentence_vectors)
+    titled_sentence_vectors = _all_vectors(index.titled_sentence_vectors)
     rows = []
     for number, document in enumerate(index.documents):
         p0, p1 = first_passage[number], first_passage[number + 1]
@@ -68,8 +75,10 @@ def split_by_document(index: StoredIndex) -> list[DocumentRows]:
                 document=document,
                 passages=spans[p0:p1],
                 passage_vectors=passage_vectors[p0:p1],
+                tokens=index.tokens.passages(p0, p1),
                 sentences=sentences,
                 sentence_vectors=sentence_vectors[s0:s1],
+                titled_sentence_vectors=titled_sentence_vectors[s0:s1],
             )
         )
     return rows
@@ -92,18 +101,24 @@ def join_documents(parts: Sequence[DocumentRows], dimension: int) -> StoredIndex
             for n, (start, end) in enumerate(part.passages.tolist())
         ]
     sentence_rows = np.concatenate([np.empty((0, 3), dtype=np.int64), *sentences])
-    passage_texts = [documents[p.doc].text[p.start : p.end] for p in passages]
-    sentence_texts = [
-        documents[passages[p].doc].text[start:end] for p, start, end in sentence_rows.tolist()
+    passage_texts = [
+        documents[p.doc].heading + documents[p.doc].text[p.start : p.end] for p in passages
     ]
-    titled = [f"{documents[p.doc].title}\n{text}" for p, text in zip(passages, passage_texts)]
+    sentence_texts = [
+        documents[passages[p].doc].heading + documents[passages[p].doc].text[start:end]
+        for p, start, end in sentence_rows.tolist()
+    ]
     return StoredIndex(
         documents=documents,
         passages=passages,
         vectors=_flat_index(dimension, [part.passage_vectors for part in parts]),
         sentences=sentence_rows,
         sentence_vectors=_flat_index(dimension, [part.sentence_vectors for part in parts]),
-        lexical=Lexical.build(titled),
+        titled_sentence_vectors=_flat_index(
+            dimension, [part.titled_sentence_vectors for part in parts]
+        ),
+        tokens=TokenStore.join([part.tokens for part in parts], dimension),
+        lexical=Lexical.build(passage_texts),
         lexical_sentences=Lexical.build(sentence_texts),
     )
 

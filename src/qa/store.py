@@ -4,7 +4,9 @@
       CURRENT               name of the live generation, replaced atomically
       .lock                 held while a build runs; names the builder's pid
       gen-<time>-<pid>/     manifest.json, documents.jsonl, passages.jsonl, vectors.faiss,
-                            sentences.npy, sentences.faiss, bm25/, bm25-sentences/
+                            sentences.npy, sentences.faiss, sentences-titled.faiss,
+                            tokens.npy, tokens-first.npy, tokens-offsets.npy,
+                            bm25/, bm25-sentences/
 
 A build writes a new generation in a hidden staging folder, renames it to `gen-*`, then
 points CURRENT at it with one atomic rename, so a reader sees the old generation or the new
@@ -30,11 +32,12 @@ import numpy as np
 
 from qa.corpus import Document
 from qa.lexical import Lexical
+from qa.maxsim import TokenStore
 
 if TYPE_CHECKING:
     import faiss
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _POINTER = "CURRENT"
 _VERSIONED = ("qa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy")
 
@@ -60,6 +63,10 @@ class StoredIndex:
     `sentences` has one row per sentence of each passage, in passage order:
     (passage, start, end) with offsets into the document's text; the sentences of passage
     `p` are rows `first_sentence[p]` to `first_sentence[p + 1]`.
+
+    Passages are embedded and BM25-indexed with their document's title and date in front;
+    sentences are embedded both alone and with them, and BM25-indexed with them. `tokens`
+    holds each passage's word-piece vectors for MaxSim.
     """
 
     documents: list[Document]
@@ -67,6 +74,8 @@ class StoredIndex:
     vectors: faiss.Index
     sentences: np.ndarray
     sentence_vectors: faiss.Index
+    titled_sentence_vectors: faiss.Index
+    tokens: TokenStore
     lexical: Lexical
     lexical_sentences: Lexical
     manifest: dict = field(default_factory=dict)
@@ -121,6 +130,8 @@ def read_index(index_dir: Path) -> StoredIndex:
         if sentences.ndim != 2 or sentences.shape[1] != 3:
             raise ValueError(f"sentences.npy has the shape {sentences.shape}, not (n, 3)")
         sentence_vectors = faiss.read_index(str(path / "sentences.faiss"))
+        titled_sentence_vectors = faiss.read_index(str(path / "sentences-titled.faiss"))
+        tokens = TokenStore.load(path)
         lexical = Lexical.load(path / "bm25", len(passages))
         lexical_sentences = Lexical.load(path / "bm25-sentences", len(sentences))
     except IndexUnusable:
@@ -140,10 +151,16 @@ def read_index(index_dir: Path) -> StoredIndex:
             f"the index in {index_dir}/ holds {vectors.d}-dimensional vectors but its manifest "
             f"says {manifest.get('dimension')}: {rebuild}"
         )
-    if sentence_vectors.ntotal != len(sentences):
+    for counted in (sentence_vectors, titled_sentence_vectors):
+        if counted.ntotal != len(sentences):
+            raise IndexUnusable(
+                f"the index in {index_dir}/ has {counted.ntotal} sentence vectors but "
+                f"{len(sentences)} sentences: {rebuild}"
+            )
+    if len(tokens) != len(passages) or tokens.first[-1] != len(tokens.vectors):
         raise IndexUnusable(
-            f"the index in {index_dir}/ has {sentence_vectors.ntotal} sentence vectors but "
-            f"{len(sentences)} sentences: {rebuild}"
+            f"the index in {index_dir}/ has word pieces for {len(tokens)} passages but "
+            f"{len(passages)} passages: {rebuild}"
         )
     if not _in_order([p.doc for p in passages], len(documents)) or not _in_order(
         sentences[:, 0].tolist(), len(passages)
@@ -152,15 +169,17 @@ def read_index(index_dir: Path) -> StoredIndex:
             f"the index in {index_dir}/ has passages or sentences out of order: {rebuild}"
         )
     return StoredIndex(
-        documents,
-        passages,
-        vectors,
-        sentences,
-        sentence_vectors,
-        lexical,
-        lexical_sentences,
-        manifest,
-        path,
+        documents=documents,
+        passages=passages,
+        vectors=vectors,
+        sentences=sentences,
+        sentence_vectors=sentence_vectors,
+        titled_sentence_vectors=titled_sentence_vectors,
+        tokens=tokens,
+        lexical=lexical,
+        lexical_sentences=lexical_sentences,
+        manifest=manifest,
+        path=path,
     )
 
 
@@ -190,6 +209,8 @@ def write_index(index_dir: Path, index: StoredIndex) -> Path:
     faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
     np.save(staging / "sentences.npy", index.sentences)
     faiss.write_index(index.sentence_vectors, str(staging / "sentences.faiss"))
+    faiss.write_index(index.titled_sentence_vectors, str(staging / "sentences-titled.faiss"))
+    index.tokens.save(staging)
     index.lexical.save(staging / "bm25")
     index.lexical_sentences.save(staging / "bm25-sentences")
     _fsync_dir(staging)
