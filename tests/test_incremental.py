@@ -29,13 +29,14 @@ def _rows_by_document(index_dir) -> dict[str, DocumentRows]:
 def encoded(monkeypatch) -> list[str]:
     """Every text the model embeds during a test, in order (the real model still runs)."""
     texts: list[str] = []
-    encode = Embedder.encode
+    for name in ("encode", "encode_with_tokens"):
+        real = getattr(Embedder, name)
 
-    def spy(self, batch, progress=False):
-        texts.extend(batch)
-        return encode(self, batch, progress)
+        def spy(self, batch, progress=False, real=real):
+            texts.extend(batch)
+            return real(self, batch, progress)
 
-    monkeypatch.setattr(Embedder, "encode", spy)
+        monkeypatch.setattr(Embedder, name, spy)
     return texts
 
 
@@ -48,9 +49,10 @@ def test_editing_one_file_embeds_only_its_passages_and_sentences(corpus_copy, in
     assert len(report.unchanged) == 4 and report.full_reason is None
     after = _rows_by_document(index_copy)
     edited = after[EDITED]
-    text = edited.document.text
-    assert encoded == [text[a:b] for a, b in edited.passages.tolist()] + [
-        text[a:b] for _, a, b in edited.sentences.tolist()
+    text, heading = edited.document.text, edited.document.heading
+    sentences = [text[a:b] for _, a, b in edited.sentences.tolist()]
+    assert encoded == [heading + text[a:b] for a, b in edited.passages.tolist()] + sentences + [
+        heading + sentence for sentence in sentences
     ]
     assert (report.embedded, report.embedded_sentences) == (
         len(edited.passages),
@@ -64,6 +66,9 @@ def test_editing_one_file_embeds_only_its_passages_and_sentences(corpus_copy, in
             assert np.array_equal(rows.passage_vectors, old.passage_vectors)
             assert np.array_equal(rows.sentences, old.sentences)
             assert np.array_equal(rows.sentence_vectors, old.sentence_vectors)
+            assert np.array_equal(rows.titled_sentence_vectors, old.titled_sentence_vectors)
+            assert np.array_equal(rows.tokens.vectors, old.tokens.vectors)
+            assert np.array_equal(rows.tokens.offsets, old.tokens.offsets)
     result = Engine(corpus_copy, index_copy).answer("What did the delegates plant?", k=1)
     assert result.text == "The delegates also planted a cedar in Astana."
     assert result.passages[0].source == EDITED

@@ -23,6 +23,11 @@ def test_split_then_join_gives_the_same_index(seed_index):
     assert np.array_equal(joined.sentences, stored.sentences)
     assert np.array_equal(_vectors(joined.vectors), _vectors(stored.vectors))
     assert np.array_equal(_vectors(joined.sentence_vectors), _vectors(stored.sentence_vectors))
+    assert np.array_equal(
+        _vectors(joined.titled_sentence_vectors), _vectors(stored.titled_sentence_vectors)
+    )
+    for name in ("vectors", "first", "offsets"):
+        assert np.array_equal(getattr(joined.tokens, name), getattr(stored.tokens, name))
     assert np.array_equal(joined.lexical.scores(QUESTION), stored.lexical.scores(QUESTION))
     assert np.array_equal(
         joined.lexical_sentences.scores(QUESTION), stored.lexical_sentences.scores(QUESTION)
@@ -54,3 +59,5 @@ def test_joining_a_subset_in_another_order_renumbers_passages_and_sentences(seed
         assert passage.start <= start < end <= passage.end
     assert joined.vectors.ntotal == len(joined.passages)
     assert joined.sentence_vectors.ntotal == len(joined.sentences) == joined.lexical_sentences.size
+    assert len(joined.tokens) == len(joined.passages)
+    assert np.array_equal(joined.tokens.vectors[: len(last.tokens.vectors)], last.tokens.vectors)
