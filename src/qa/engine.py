@@ -173,7 +173,9 @@ class Engine:
         if index.vectors.ntotal == 0:
             return Answer(question, "", [])
         allowed = _allowed(index, date_from, date_to, sources)
-        query, pieces = loaded.embedder.encode_question(question)
+        query = pieces = None
+        if self.mode.dense:  # BM25 alone needs no question embedding
+            query, pieces = loaded.embedder.encode_question(question)
         hits = search(index, question, query, pieces, k, self.mode, allowed)
         passages = [_passage(index, hit) for hit in hits]
         if not passages:

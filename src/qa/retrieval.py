@@ -77,8 +77,8 @@ class _Candidates:
 def search(
     index: StoredIndex,
     question: str,
-    query: np.ndarray,
-    pieces: np.ndarray,
+    query: np.ndarray | None,
+    pieces: np.ndarray | None,
     k: int,
     mode: Mode = Mode.HYBRID,
     allowed: np.ndarray | None = None,
@@ -88,8 +88,9 @@ def search(
     Args:
         index: the loaded index.
         question: the question's text (for BM25).
-        query: its unit-length embedding, shape (1, dimension).
-        pieces: its content word pieces' unit vectors (for MaxSim), shape (m, dimension).
+        query: its unit-length embedding, shape (1, dimension); None in lexical mode.
+        pieces: its content word pieces' unit vectors (for MaxSim), shape (m, dimension);
+            None in lexical mode.
         k: how many distinct passages.
         mode: which legs take part.
         allowed: a boolean mask over passages, or None for all.
@@ -116,7 +117,7 @@ def search(
 def _score_candidates(
     index: StoredIndex,
     question: str,
-    query: np.ndarray,
+    query: np.ndarray | None,
     mode: Mode,
     allowed: np.ndarray | None,
 ) -> _Candidates | None:
