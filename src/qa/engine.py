@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import numpy as np
 from qa.chunking import Chunker, split_sentences
 from qa.corpus import Document, Skipped, load_corpus
 from qa.embed import Embedder, load_embedder, same_model
+from qa.filters import PassageFilter
 from qa.lexical import Lexical
 from qa.results import Answer, Passage, Source
 from qa.retrieval import Hit, Mode, search
@@ -30,6 +30,7 @@ from qa.store import (
     read_manifest,
     write_index,
 )
+from qa.vectors import build as build_vectors
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class Engine:
         count = min(k, index.vectors.ntotal)
         if count == 0:
             return Answer(question, "", [])
-        allowed = self._allowed(date_from, date_to, sources)
+        allowed = self._filter.mask(date_from, date_to, sources)
         query = self._embedder.encode([question])
         hits = search(index, question, query, k, self.mode, allowed)
         passages = [self._passage(hit) for hit in hits]
@@ -167,22 +168,6 @@ class Engine:
         return Answer(
             question, top.sentence, passages, top.source, top.sentence_start, top.sentence_end
         )
-
-    def _allowed(
-        self, date_from: str | None, date_to: str | None, sources: Collection[str] | None
-    ) -> np.ndarray | None:
-        """A mask of the passages that pass the filters, or None when nothing is filtered."""
-        if date_from is None and date_to is None and sources is None:
-            return None
-        documents = self._index.documents
-        allowed = set(range(len(documents)))
-        if sources is not None:
-            wanted = set(sources)
-            allowed = {i for i in allowed if documents[i].source in wanted}
-        if date_from is not None or date_to is not None:
-            allowed = {i for i in allowed if in_date_range(documents[i].date, date_from, date_to)}
-        owners = np.fromiter((p.doc for p in self._index.passages), dtype=np.int64)
-        return np.isin(owners, np.fromiter(allowed, dtype=np.int64))
 
     def _passage(self, hit: Hit) -> Passage:
         index = self._index
@@ -234,6 +219,8 @@ class Engine:
             )
         self._index: StoredIndex = index
         self._embedder: Embedder = embedder
+        owners = np.fromiter((p.doc for p in index.passages), np.int64, len(index.passages))
+        self._filter = PassageFilter(index.documents, owners)
 
 
 def build_index(
@@ -328,7 +315,6 @@ def _assemble(
     progress: bool,
 ) -> StoredIndex:
     """Embed passages and sentences in one pass and index both, densely and by BM25."""
-    import faiss
 
     def text(doc: int, start: int, end: int) -> str:
         return documents[doc].text[start:end]
@@ -336,9 +322,7 @@ def _assemble(
     passage_texts = [text(p.doc, p.start, p.end) for p in passages]
     sentence_texts = [text(passages[p].doc, a, b) for p, a, b in sentences.tolist()]
     vectors = embedder.encode(passage_texts + sentence_texts, progress=progress)
-    dense = [faiss.IndexFlatIP(embedder.dimension) for _ in range(2)]
-    dense[0].add(vectors[: len(passages)])
-    dense[1].add(vectors[len(passages) :])
+    dense = [build_vectors(vectors[: len(passages)]), build_vectors(vectors[len(passages) :])]
     titled = [f"{documents[p.doc].title}\n{t}" for p, t in zip(passages, passage_texts)]
     return StoredIndex(
         documents=documents,
@@ -349,26 +333,3 @@ def _assemble(
         lexical=Lexical.build(titled),
         lexical_sentences=Lexical.build(sentence_texts),
     )
-
-
-def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:
-    """Whether a (possibly partial) ISO date falls in the inclusive range.
-
-    Partial dates are ranges themselves: "2024" is any day of 2024, so it is in a range
-    that overlaps that year.
-    """
-    try:
-        first, last = _date_bounds(date or "")
-    except ValueError:  # undated, or a date that is not ISO: it cannot be placed
-        return False
-    if date_from is not None and last < _date_bounds(date_from)[0]:
-        return False
-    return date_to is None or first <= _date_bounds(date_to)[1]
-
-
-def _date_bounds(date: str) -> tuple[str, str]:
-    """The first and last day a partial ISO date stands for, as comparable strings."""
-    date = date.strip()
-    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
-        raise ValueError(f"dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD, got {date!r}")
-    return (date + "-01-01"[len(date) - 4 :], date + "-12-31"[len(date) - 4 :])

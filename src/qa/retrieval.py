@@ -13,6 +13,7 @@ from enum import Enum
 
 import numpy as np
 
+from qa import vectors
 from qa.fusion import fuse
 from qa.store import StoredIndex
 
@@ -113,18 +114,14 @@ def search(
 
 
 def _dense_candidates(index: StoredIndex, query: np.ndarray, allowed: np.ndarray | None) -> set:
-    import faiss
-
-    passage_params = sentence_params = None
+    ids = sentence_ids = None
     if allowed is not None:
         ids = np.flatnonzero(allowed).astype(np.int64)
         sentence_ids = np.flatnonzero(allowed[index.sentences[:, 0]]).astype(np.int64)
-        passage_params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-        sentence_params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(sentence_ids))
     depth = min(CANDIDATES, index.vectors.ntotal)
-    _, passages = index.vectors.search(query, depth, params=passage_params)
+    _, passages = vectors.search(index.vectors, query, depth, ids)
     depth = min(CANDIDATES, index.sentence_vectors.ntotal)
-    _, sentences = index.sentence_vectors.search(query, depth, params=sentence_params)
+    _, sentences = vectors.search(index.sentence_vectors, query, depth, sentence_ids)
     found = set(passages[0][passages[0] >= 0].tolist())
     return found | set(index.sentences[sentences[0][sentences[0] >= 0], 0].tolist())
 
