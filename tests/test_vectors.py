@@ -42,8 +42,8 @@ def queries(rows) -> np.ndarray:
 
 
 def test_the_kind_switches_at_the_threshold():
-    assert vectors.kind_for(200_000) is Kind.EXACT
-    assert vectors.kind_for(200_001) is Kind.IVF_SQ8
+    assert vectors.kind_for(20_000) is Kind.EXACT
+    assert vectors.kind_for(20_001) is Kind.IVF_SQ8
     assert vectors.kind_for(1000, exact_up_to=999) is Kind.IVF_SQ8
     assert vectors.kind_for(999, exact_up_to=999) is Kind.EXACT
 
@@ -114,3 +114,10 @@ def test_a_memory_mapped_index_gives_identical_results(request, rows, queries, t
 def test_an_unknown_kind_lists_the_valid_ones():
     with pytest.raises(ValueError, match="flat, ivf-sq8"):
         Kind.from_str("hnsw")
+
+
+def test_searching_leaves_the_thread_setting_as_it_was(approximate, rows):
+    before = faiss.omp_get_max_threads()
+    vectors.search(approximate, rows[:1], 5)
+    vectors.search(approximate, rows[:3], 5)
+    assert faiss.omp_get_max_threads() == before

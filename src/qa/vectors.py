@@ -13,6 +13,8 @@ take an id selector for filtered search, and both load memory-mapped from disk.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     import faiss
 
-EXACT_UP_TO = 200_000  # vectors; above this an exact search costs more than the question
+EXACT_UP_TO = 20_000  # vectors; above, one exact search passes 1 ms (BENCHMARKS.md)
 TRAIN_PER_LIST = 40  # training vectors per IVF cluster (faiss warns below 39)
 PROBE_FRACTION = 1 / 64  # of the clusters visited per search: recall@10 >= 0.95
 MIN_PROBES = 16
@@ -110,15 +112,40 @@ def search(
     """
     import faiss
 
-    if ids is None:
-        return index.search(queries, k)
-    selector = faiss.IDSelectorBatch(ids)
-    if not isinstance(index, faiss.IndexIVF):
-        return index.search(queries, k, params=faiss.SearchParameters(sel=selector))
-    # A filter leaves fewer rows in each cluster: visit more clusters to find as many.
-    widen = math.ceil(index.ntotal / max(len(ids), 1))
-    params = faiss.SearchParametersIVF(sel=selector, nprobe=min(index.nlist, index.nprobe * widen))
-    return index.search(queries, k, params=params)
+    params = None
+    if ids is not None:
+        selector = faiss.IDSelectorBatch(ids)
+        if isinstance(index, faiss.IndexIVF):
+            # A filter leaves fewer rows in each cluster: visit more clusters to find as many.
+            widen = math.ceil(index.ntotal / max(len(ids), 1))
+            nprobe = min(index.nlist, index.nprobe * widen)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+    with _threads(1 if len(queries) == 1 else None):
+        return index.search(queries, k, params=params)
+
+
+@contextmanager
+def _threads(count: int | None) -> Iterator[None]:
+    """Run faiss with `count` OpenMP threads in this thread (None: leave as is).
+
+    One question's search is memory-bound: a second thread only adds a wait for a free
+    core. On this project's shared 2-core machine an exact search of 10,000 vectors took
+    24 ms at p50 with two threads and 0.45 ms with one (BENCHMARKS.md). The setting is the
+    calling thread's own (an OpenMP ICV), so a build in another thread keeps its threads.
+    """
+    import faiss
+
+    if count is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def read(path: Path, mmap: bool = True) -> faiss.Index:
