@@ -30,9 +30,11 @@ from pathlib import Path
 import numpy as np
 from synthetic import base_embeddings, squad_sentences
 
+import qa.threads
 from qa.chunking import split_sentences
 from qa.embed import load_embedder
 from qa.engine import Engine, build_index
+from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +45,12 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--work", type=Path, help="folder for the synthetic corpus and index")
     parser.add_argument("--profile", action="store_true", help="print the top of a profile")
+    parser.add_argument(
+        "--unsettled", action="store_true", help="keep the default threads (no qa.threads.settle)"
+    )
     args = parser.parse_args()
+    if not args.unsettled:
+        qa.threads.settle()  # as the `qa` command does, before torch and faiss load
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-latency-"))
     sentences, asked = squad_sentences()
@@ -56,7 +63,8 @@ def main() -> None:
         _write_corpus(corpus, sentences, args.passages)
         _build_with_looked_up_embeddings(corpus, index, sentences)
 
-    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+    threads = "default threads" if args.unsettled else "qa.threads.settle()"
+    print(f"{threads}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     print(
         "| corpus | passages | sentences | vector indexes | encode p50 | answer p50 "
         "| answer p95 | p50 ratio | filtered p50 |"
@@ -115,7 +123,7 @@ def _write_corpus(folder: Path, sentences: list[str], passages: int) -> None:
 def _build_with_looked_up_embeddings(corpus: Path, index: Path, sentences: list[str]) -> None:
     """Build through the real pipeline, with each text's embedding looked up, not computed."""
     table = dict(zip(sentences, base_embeddings()[0]))
-    embedder = load_embedder()
+    embedder = load_embedder(Settings().model)  # the instance build_index uses
     dimension = embedder.dimension
 
     def encode(texts, progress: bool = False) -> np.ndarray:

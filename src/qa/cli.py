@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Sequence
 
 from qa.results import Answer
+from qa.threads import settle as settle_threads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -17,6 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _quiet_offline_environment()
+    settle_threads()
     args = _parser().parse_args(argv)
     try:
         return args.run(args)

@@ -14,12 +14,11 @@ from enum import Enum
 import numpy as np
 
 from qa import vectors
+from qa.duplicates import collapse
 from qa.fusion import fuse
 from qa.store import StoredIndex
 
 CANDIDATES = 100  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
-SAME_SENTENCE = 0.9  # cosine above which two best sentences say the same thing
-SAME_PASSAGE = 0.95  # cosine above which two passages are the same text
 
 
 class Mode(str, Enum):
@@ -153,20 +152,10 @@ def _reconstruct(vectors, ids: np.ndarray) -> np.ndarray:
 
 def _collapse_duplicates(index: StoredIndex, hits: list[Hit], k: int) -> list[Hit]:
     """Fold each hit that repeats a better one (same passage text or same best sentence)."""
-    kept: list[Hit] = []
     passage_vectors = _reconstruct(index.vectors, np.array([h.passage for h in hits]))
     sentence_vectors = _reconstruct(index.sentence_vectors, np.array([h.sentence for h in hits]))
-    kept_rows: list[int] = []
-    for row, hit in enumerate(hits):
-        if kept_rows:
-            same_passage = passage_vectors[kept_rows] @ passage_vectors[row] >= SAME_PASSAGE
-            same_sentence = sentence_vectors[kept_rows] @ sentence_vectors[row] >= SAME_SENTENCE
-            same = np.flatnonzero(same_passage | same_sentence)
-            if len(same):
-                kept[same[0]].duplicates.append(hit.passage)
-                continue
-        if len(kept) == k:
-            continue  # past k, only look for duplicates of what is shown
-        kept.append(hit)
-        kept_rows.append(row)
+    kept = []
+    for row, repeats in collapse(passage_vectors, sentence_vectors, k):
+        hits[row].duplicates.extend(hits[r].passage for r in repeats)
+        kept.append(hits[row])
     return kept
