@@ -23,6 +23,7 @@ from pathlib import Path
 from synthetic import squad_paragraphs
 
 import qa.engine
+import qa.threads
 from qa.embed import _BATCH, load_embedder
 from qa.settings import Settings
 
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
+    qa.threads.settle()  # as `qa index` does, before torch loads
 
     work = Path(tempfile.mkdtemp(prefix="qa-build-"))
     corpus = work / "corpus"

@@ -115,18 +115,19 @@ def _child(kind: str, path: Path, n: int, queries: int) -> dict:
 
 def _measure(kind: str, path: str, n: int, queries: int) -> dict:
     """In a fresh process: load one index, search with real questions, report."""
+    import bm25s  # noqa: F401  (libraries load before the first RSS reading)
+    import faiss  # noqa: F401
     from synthetic import base_embeddings, squad_sentences
+
+    from qa import vectors
+    from qa.lexical import Lexical
 
     rss_start = _rss()
     started = time.perf_counter()
     if kind == "lexical":
-        from qa.lexical import Lexical
-
         index = Lexical.load(Path(path), n)
         asked = squad_sentences()[1][:queries]
     else:
-        from qa import vectors
-
         index = vectors.read(Path(path))
         asked = base_embeddings()[1][:queries]
     load_s = time.perf_counter() - started
@@ -143,8 +144,6 @@ def _measure(kind: str, path: str, n: int, queries: int) -> dict:
         times = times[len(asked) :]  # the first pass warms the page cache
         result |= {"p50_k100_ms": statistics.median(times), "p95_k100_ms": _p95(times)}
     else:
-        from qa import vectors
-
         truth = np.load(Path(path).parent / "truth.npy")
         found = np.vstack([vectors.search(index, q[None, :], 10)[1] for q in asked])
         for k in (10, 100):
