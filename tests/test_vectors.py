@@ -121,3 +121,27 @@ def test_searching_leaves_the_thread_setting_as_it_was(approximate, rows):
     vectors.search(approximate, rows[:1], 5)
     vectors.search(approximate, rows[:3], 5)
     assert faiss.omp_get_max_threads() == before
+
+
+def test_an_engine_over_approximate_indexes_answers_as_over_exact_ones(engine, tmp_path):
+    from tests.conftest import CORPUS
+
+    from qa import Engine
+    from qa.store import build_lock, read_index, write_index
+
+    index = read_index(engine.index_dir, mmap=False)
+    for name in ("vectors", "sentence_vectors"):
+        exact = getattr(index, name)
+        setattr(index, name, vectors.build(exact.reconstruct_n(0, exact.ntotal), exact_up_to=10))
+    with build_lock(tmp_path / "index"):
+        write_index(tmp_path / "index", index)
+    approximate = Engine(CORPUS, tmp_path / "index", build_if_missing=False)
+    assert Kind.of(approximate._index.sentence_vectors) is Kind.IVF_SQ8
+    for question in [
+        "Who is the Secretary-General of the CSTO?",
+        "Which city hosted the 2024 session?",
+        "Who chaired the 2020 CSTO Council videoconference?",
+    ]:
+        expected, found = engine.answer(question, k=3), approximate.answer(question, k=3)
+        assert found.text == expected.text
+        assert [p.chunk_id for p in found.passages] == [p.chunk_id for p in expected.passages]
