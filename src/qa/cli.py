@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 
 from qa.results import Answer
+from qa.threads import settle as settle_threads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _LISTED = 20  # file names listed per kind of change
@@ -19,6 +20,7 @@ _LISTED = 20  # file names listed per kind of change
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _quiet_offline_environment()
+    settle_threads()
     args = _parser().parse_args(argv)
     try:
         return args.run(args)

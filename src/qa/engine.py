@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ import numpy as np
 from qa.build import BuildReport, build_index  # also importable from here, as before
 from qa.corpus import DEFAULT_MAX_BYTES, Document
 from qa.embed import Embedder, load_embedder, same_model
+from qa.filters import PassageFilter
 from qa.results import Answer, Passage, Source
 from qa.retrieval import Hit, Mode, search
 from qa.settings import Settings
@@ -38,6 +38,7 @@ class _Loaded:
 
     index: StoredIndex
     embedder: Embedder
+    filter: PassageFilter
 
 
 class Engine:
@@ -172,7 +173,7 @@ class Engine:
         index = loaded.index
         if index.vectors.ntotal == 0:
             return Answer(question, "", [])
-        allowed = _allowed(index, date_from, date_to, sources)
+        allowed = loaded.filter.mask(date_from, date_to, sources)
         query = pieces = None
         if self.mode.dense:  # BM25 alone needs no question embedding
             query, pieces = loaded.embedder.encode_question(question)
@@ -220,27 +221,8 @@ class Engine:
                 f"the model {built_with!r} makes {embedder.dimension}-dimensional vectors but the "
                 f"index in {self.index_dir}/ holds {index.vectors.d}: run `qa index --full`"
             )
-        return _Loaded(index, embedder)
-
-
-def _allowed(
-    index: StoredIndex,
-    date_from: str | None,
-    date_to: str | None,
-    sources: Collection[str] | None,
-) -> np.ndarray | None:
-    """A mask of the passages that pass the filters, or None when nothing is filtered."""
-    if date_from is None and date_to is None and sources is None:
-        return None
-    documents = index.documents
-    allowed = set(range(len(documents)))
-    if sources is not None:
-        wanted = set(sources)
-        allowed = {i for i in allowed if documents[i].source in wanted}
-    if date_from is not None or date_to is not None:
-        allowed = {i for i in allowed if in_date_range(documents[i].date, date_from, date_to)}
-    owners = np.fromiter((p.doc for p in index.passages), dtype=np.int64)
-    return np.isin(owners, np.fromiter(allowed, dtype=np.int64))
+        owners = np.fromiter((p.doc for p in index.passages), np.int64, len(index.passages))
+        return _Loaded(index, embedder, PassageFilter(index.documents, owners))
 
 
 def _passage(index: StoredIndex, hit: Hit) -> Passage:
@@ -286,26 +268,3 @@ def answer(question: str, k: int = 5) -> Answer:
         ValueError: the question is empty or `k` is below 1.
     """
     return default_engine().answer(question, k)
-
-
-def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:
-    """Whether a (possibly partial) ISO date falls in the inclusive range.
-
-    Partial dates are ranges themselves: "2024" is any day of 2024, so it is in a range
-    that overlaps that year.
-    """
-    try:
-        first, last = _date_bounds(date or "")
-    except ValueError:  # undated, or a date that is not ISO: it cannot be placed
-        return False
-    if date_from is not None and last < _date_bounds(date_from)[0]:
-        return False
-    return date_to is None or first <= _date_bounds(date_to)[1]
-
-
-def _date_bounds(date: str) -> tuple[str, str]:
-    """The first and last day a partial ISO date stands for, as comparable strings."""
-    date = date.strip()
-    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
-        raise ValueError(f"dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD, got {date!r}")
-    return (date + "-01-01"[len(date) - 4 :], date + "-12-31"[len(date) - 4 :])

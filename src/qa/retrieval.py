@@ -15,14 +15,14 @@ from enum import Enum
 
 import numpy as np
 
+from qa import vectors
+from qa.duplicates import collapse
 from qa.fusion import fuse, zscore
 from qa.maxsim import maxsim
 from qa.store import StoredIndex
 
 CANDIDATES = 100  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
 RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
-SAME_SENTENCE = 0.9  # cosine above which two best sentences say the same thing
-SAME_PASSAGE = 0.95  # cosine above which two passages are the same text
 
 
 class Mode(str, Enum):
@@ -203,20 +203,16 @@ def _group_end(found: _Candidates, i: int) -> int:
 
 
 def _dense_candidates(index: StoredIndex, query: np.ndarray, allowed: np.ndarray | None) -> set:
-    import faiss
-
-    passage_params = sentence_params = None
+    ids = sentence_ids = None
     if allowed is not None:
         ids = np.flatnonzero(allowed).astype(np.int64)
         sentence_ids = np.flatnonzero(allowed[index.sentences[:, 0]]).astype(np.int64)
-        passage_params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-        sentence_params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(sentence_ids))
     depth = min(CANDIDATES, index.vectors.ntotal)
-    _, passages = index.vectors.search(query, depth, params=passage_params)
+    _, passages = vectors.search(index.vectors, query, depth, ids)
     found = set(passages[0][passages[0] >= 0].tolist())
     depth = min(CANDIDATES, index.sentence_vectors.ntotal)
-    for vectors in (index.sentence_vectors, index.titled_sentence_vectors):
-        _, sentences = vectors.search(query, depth, params=sentence_params)
+    for sentence_vectors in (index.sentence_vectors, index.titled_sentence_vectors):
+        _, sentences = vectors.search(sentence_vectors, query, depth, sentence_ids)
         found |= set(index.sentences[sentences[0][sentences[0] >= 0], 0].tolist())
     return found
 
@@ -242,26 +238,16 @@ def _sentences_of(index: StoredIndex, passages: np.ndarray) -> tuple[np.ndarray,
     return sentences, owner
 
 
-def _reconstruct(vectors, ids: np.ndarray) -> np.ndarray:
-    return vectors.reconstruct_batch(ids.astype(np.int64))
+def _reconstruct(stored, ids: np.ndarray) -> np.ndarray:
+    return stored.reconstruct_batch(ids.astype(np.int64))
 
 
 def _collapse_duplicates(index: StoredIndex, hits: list[Hit], k: int) -> list[Hit]:
     """Fold each hit that repeats a better one (same passage text or same best sentence)."""
-    kept: list[Hit] = []
     passage_vectors = _reconstruct(index.vectors, np.array([h.passage for h in hits]))
     sentence_vectors = _reconstruct(index.sentence_vectors, np.array([h.sentence for h in hits]))
-    kept_rows: list[int] = []
-    for row, hit in enumerate(hits):
-        if kept_rows:
-            same_passage = passage_vectors[kept_rows] @ passage_vectors[row] >= SAME_PASSAGE
-            same_sentence = sentence_vectors[kept_rows] @ sentence_vectors[row] >= SAME_SENTENCE
-            same = np.flatnonzero(same_passage | same_sentence)
-            if len(same):
-                kept[same[0]].duplicates.append(hit.passage)
-                continue
-        if len(kept) == k:
-            continue  # past k, only look for duplicates of what is shown
-        kept.append(hit)
-        kept_rows.append(row)
+    kept = []
+    for row, repeats in collapse(passage_vectors, sentence_vectors, k):
+        hits[row].duplicates.extend(hits[r].passage for r in repeats)
+        kept.append(hits[row])
     return kept

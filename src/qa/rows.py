@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa import vectors
 from qa.corpus import Document
 from qa.lexical import Lexical
 from qa.maxsim import TokenStore
@@ -111,10 +112,10 @@ def join_documents(parts: Sequence[DocumentRows], dimension: int) -> StoredIndex
     return StoredIndex(
         documents=documents,
         passages=passages,
-        vectors=_flat_index(dimension, [part.passage_vectors for part in parts]),
+        vectors=_vector_index(dimension, [part.passage_vectors for part in parts]),
         sentences=sentence_rows,
-        sentence_vectors=_flat_index(dimension, [part.sentence_vectors for part in parts]),
-        titled_sentence_vectors=_flat_index(
+        sentence_vectors=_vector_index(dimension, [part.sentence_vectors for part in parts]),
+        titled_sentence_vectors=_vector_index(
             dimension, [part.titled_sentence_vectors for part in parts]
         ),
         tokens=TokenStore.join([part.tokens for part in parts], dimension),
@@ -123,15 +124,11 @@ def join_documents(parts: Sequence[DocumentRows], dimension: int) -> StoredIndex
     )
 
 
-def _flat_index(dimension: int, arrays: list[np.ndarray]) -> faiss.Index:
-    """An exact inner-product index holding these rows, in order."""
-    import faiss
-
-    index = faiss.IndexFlatIP(dimension)
+def _vector_index(dimension: int, arrays: list[np.ndarray]) -> faiss.Index:
+    """An inner-product index holding these rows, in order: exact or approximate by size
+    (`qa.vectors.build`)."""
     rows = np.concatenate([np.empty((0, dimension), dtype=np.float32), *arrays])
-    if len(rows):
-        index.add(np.ascontiguousarray(rows, dtype=np.float32))
-    return index
+    return vectors.build(np.ascontiguousarray(rows, dtype=np.float32))
 
 
 def _all_vectors(index: faiss.Index) -> np.ndarray:

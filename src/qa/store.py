@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ import numpy as np
 from qa.corpus import Document
 from qa.lexical import Lexical
 from qa.maxsim import TokenStore
+from qa.vectors import read as read_vectors
 
 if TYPE_CHECKING:
     import faiss
@@ -81,7 +83,7 @@ class StoredIndex:
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
 
-    @property
+    @cached_property  # once per load: the answer path reads it on every question
     def first_sentence(self) -> np.ndarray:
         return np.searchsorted(self.sentences[:, 0], np.arange(len(self.passages) + 1))
 
@@ -104,14 +106,17 @@ def read_manifest(index_dir: Path) -> dict | None:
         return None
 
 
-def read_index(index_dir: Path) -> StoredIndex:
+def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
     """Load the live generation and check that its parts agree.
+
+    Args:
+        index_dir: the index folder.
+        mmap: map the FAISS indexes read-only (fast to load, shared between processes);
+            pass False for indexes that will be added to, which faiss cannot do to a map.
 
     Raises:
         IndexUnusable: there is no index, or it is incomplete, corrupt or inconsistent.
     """
-    import faiss
-
     path = current_generation(index_dir)
     if path is None:
         raise IndexUnusable(f"no index in {index_dir}/: run `qa index` to build it")
@@ -125,12 +130,12 @@ def read_index(index_dir: Path) -> StoredIndex:
             )
         documents = [Document.from_dict(row) for row in _read_jsonl(path / "documents.jsonl")]
         passages = [StoredPassage(**row) for row in _read_jsonl(path / "passages.jsonl")]
-        vectors = faiss.read_index(str(path / "vectors.faiss"))
+        vectors = read_vectors(path / "vectors.faiss", mmap)
         sentences = np.load(path / "sentences.npy")
         if sentences.ndim != 2 or sentences.shape[1] != 3:
             raise ValueError(f"sentences.npy has the shape {sentences.shape}, not (n, 3)")
-        sentence_vectors = faiss.read_index(str(path / "sentences.faiss"))
-        titled_sentence_vectors = faiss.read_index(str(path / "sentences-titled.faiss"))
+        sentence_vectors = read_vectors(path / "sentences.faiss", mmap)
+        titled_sentence_vectors = read_vectors(path / "sentences-titled.faiss", mmap)
         tokens = TokenStore.load(path)
         lexical = Lexical.load(path / "bm25", len(passages))
         lexical_sentences = Lexical.load(path / "bm25-sentences", len(sentences))

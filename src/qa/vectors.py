@@ -1,0 +1,166 @@
+"""Dense vector indexes: exact search for small sets, IVF with 8-bit codes for large ones.
+
+Below `EXACT_UP_TO` vectors an `IndexFlatIP` scores every vector (exact, and fast enough).
+Above it, an inverted-file index with scalar-quantised codes (`IVF<nlist>,SQ8`) scores only
+the `nprobe` nearest of `nlist` clusters, a quarter of the memory of float32 rows. The
+threshold and the parameters were measured on this project's data (BENCHMARKS.md, "Speed
+and scale"): recall@10 against exact search stays at or above 0.95.
+
+Both kinds answer `reconstruct_batch` (the IVF keeps a direct map from id to code), both
+take an id selector for filtered search, and both load memory-mapped from disk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
+
+EXACT_UP_TO = 20_000  # vectors; above, one exact search passes 1 ms (BENCHMARKS.md)
+TRAIN_PER_LIST = 40  # training vectors per IVF cluster (faiss warns below 39)
+PROBE_FRACTION = 1 / 64  # of the clusters visited per search: recall@10 >= 0.95
+MIN_PROBES = 16
+
+
+class Kind(str, Enum):
+    """The index types this module makes."""
+
+    EXACT = "flat"
+    IVF_SQ8 = "ivf-sq8"
+
+    @classmethod
+    def from_str(cls, name: str) -> Kind:
+        try:
+            return cls(name)
+        except ValueError:
+            valid = ", ".join(kind.value for kind in cls)
+            raise ValueError(
+                f"unknown vector index kind {name!r}; choose one of: {valid}"
+            ) from None
+
+    @classmethod
+    def of(cls, index: faiss.Index) -> Kind:
+        """The kind of a loaded index."""
+        import faiss
+
+        return cls.IVF_SQ8 if isinstance(index, faiss.IndexIVF) else cls.EXACT
+
+
+def kind_for(n: int, exact_up_to: int = EXACT_UP_TO) -> Kind:
+    """The index type for `n` vectors: exact up to `exact_up_to`, approximate above."""
+    return Kind.EXACT if n <= exact_up_to else Kind.IVF_SQ8
+
+
+def build(vectors: np.ndarray, exact_up_to: int = EXACT_UP_TO, seed: int = 0) -> faiss.Index:
+    """An inner-product index over unit-length float32 rows, of the kind their number calls for.
+
+    Args:
+        vectors: shape (n, dimension), float32, unit length.
+        exact_up_to: the largest n that gets an exact index.
+        seed: seeds the IVF training sample and k-means, so a build is reproducible.
+    """
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dimension = vectors.shape
+    if kind_for(n, exact_up_to) is Kind.EXACT:
+        index = faiss.IndexFlatIP(dimension)
+        index.add(vectors)
+        return index
+    nlist = lists_for(n)
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    index.cp.seed = seed
+    sample = np.random.default_rng(seed).choice(n, min(n, nlist * TRAIN_PER_LIST), replace=False)
+    index.train(vectors[np.sort(sample)])
+    index.add(vectors)
+    index.make_direct_map()  # reconstruct_batch by id
+    index.nprobe = probes_for(nlist)
+    return index
+
+
+def lists_for(n: int) -> int:
+    """IVF clusters for n vectors: the power of two nearest 2·√n (2,048 at a million)."""
+    return 2 ** round(math.log2(max(2 * math.sqrt(n), 1)))
+
+
+def probes_for(nlist: int) -> int:
+    """Clusters visited per search."""
+    return min(nlist, max(MIN_PROBES, round(nlist * PROBE_FRACTION)))
+
+
+def search(
+    index: faiss.Index, queries: np.ndarray, k: int, ids: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` best rows for each query: (scores, row numbers), -1 where there are fewer.
+
+    Args:
+        index: an index from `build` or `read`.
+        queries: shape (q, dimension).
+        k: how many rows per query.
+        ids: search only these row numbers (int64), or None for all.
+    """
+    import faiss
+
+    params = None
+    if ids is not None:
+        selector = faiss.IDSelectorBatch(ids)
+        if isinstance(index, faiss.IndexIVF):
+            # A filter leaves fewer rows in each cluster: visit more clusters to find as many.
+            widen = math.ceil(index.ntotal / max(len(ids), 1))
+            nprobe = min(index.nlist, index.nprobe * widen)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+    with _threads(1 if len(queries) == 1 else None):
+        return index.search(queries, k, params=params)
+
+
+@contextmanager
+def _threads(count: int | None) -> Iterator[None]:
+    """Run faiss with `count` OpenMP threads in this thread (None: leave as is).
+
+    One question's search is memory-bound: a second thread only adds a wait for a free
+    core. On this project's shared 2-core machine an exact search of 10,000 vectors took
+    24 ms at p50 with two threads and 0.45 ms with one (BENCHMARKS.md). The setting is the
+    calling thread's own (an OpenMP ICV), so a build in another thread keeps its threads.
+    """
+    import faiss
+
+    if count is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def read(path: Path, mmap: bool = True) -> faiss.Index:
+    """Load an index written by `write`; memory-mapped (read-only) unless `mmap` is off.
+
+    A mapped index shares the page cache with other processes and loads in constant time;
+    its vectors are read from disk as searches touch them.
+    """
+    import faiss
+
+    flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    return faiss.read_index(str(path), flags)
+
+
+def write(index: faiss.Index, path: Path) -> None:
+    import faiss
+
+    faiss.write_index(index, str(path))

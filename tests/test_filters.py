@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.corpus import Document
+from qa.filters import PassageFilter, date_bounds, in_date_range
+
+
+def _document(source: str, date: str | None) -> Document:
+    return Document(source=source, title=source, text="", date=date)
+
+
+DOCUMENTS = [
+    _document("a.md", "2020-12-02"),
+    _document("b.md", "2024"),
+    _document("c.md", None),
+    _document("d.md", "2024-11"),
+]
+OWNERS = np.array([0, 0, 1, 2, 3, 3])  # the document of each passage
+
+
+def test_no_filter_is_none():
+    assert PassageFilter(DOCUMENTS, OWNERS).mask() is None
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "sources"),
+    [
+        ("2024", None, None),
+        (None, "2020", None),
+        ("2024-11-28", "2024-11-28", None),
+        ("2021", "2023-12-31", None),
+        (None, None, ["a.md", "c.md", "missing.md"]),
+        ("2020", None, ["a.md", "c.md"]),
+        (None, None, []),
+    ],
+)
+def test_the_mask_agrees_with_the_rule_for_one_date(date_from, date_to, sources):
+    mask = PassageFilter(DOCUMENTS, OWNERS).mask(date_from, date_to, sources)
+    expected = [
+        (sources is None or d.source in sources)
+        and (date_from is None and date_to is None or in_date_range(d.date, date_from, date_to))
+        for d in (DOCUMENTS[o] for o in OWNERS)
+    ]
+    assert mask.tolist() == expected
+
+
+def test_partial_dates_stand_for_their_whole_span():
+    assert date_bounds("2024") == ("2024-01-01", "2024-12-31")
+    assert date_bounds("2024-11") == ("2024-11-01", "2024-11-31")
+    mask = PassageFilter(DOCUMENTS, OWNERS).mask("2024-11-28", "2024-11-28")
+    assert mask.tolist() == [False, False, True, False, True, True]  # "2024" overlaps the day
+
+
+def test_a_date_that_is_not_iso_is_refused():
+    with pytest.raises(ValueError, match="ISO"):
+        PassageFilter(DOCUMENTS, OWNERS).mask(date_from="28.11.2024")
