@@ -4,8 +4,9 @@ The corpus is the first `--docs` SQuAD dev paragraphs, one file each. Alternatel
 times: a full build through `build_index` (what `qa index --full` runs), and a raw
 `SentenceTransformer.encode` of exactly the texts that build embedded (its passages and their
 sentences), and of the passages alone. The build's phases are timed by wrapping the
-functions `qa.engine` calls (corpus reading, embedding, FAISS, BM25, writing); chunking
-and sentence splitting are what remains.
+functions `qa.build` calls (corpus reading, embedding, FAISS, BM25, writing); chunking
+and sentence splitting are what remains. The embedded texts are the passages (read with their
+heading, keeping their word pieces), then each sentence alone and with the heading.
 
     PYTHONPATH=src:bench python bench/build.py --docs 300 --repeats 2
 """
@@ -22,16 +23,19 @@ from pathlib import Path
 
 from synthetic import squad_paragraphs
 
-import qa.engine
+import qa.build
+import qa.rows
 import qa.threads
+import qa.vectors
 from qa.embed import _BATCH, load_embedder
 from qa.settings import Settings
 
+# build phase -> (module, attribute) wrapped to time it
 PHASES = {
-    "read corpus": "load_corpus",
-    "FAISS": "build_vectors",
-    "BM25": "Lexical",
-    "write": "write_index",
+    "read corpus": (qa.build, "plan_build"),
+    "FAISS": (qa.vectors, "build"),
+    "BM25": (qa.rows, "Lexical"),
+    "write": (qa.build, "write_index"),
 }
 
 
@@ -100,33 +104,38 @@ def _timed_build(corpus: Path, index: Path, embedder) -> tuple[dict[str, float],
 
         return run
 
-    for name, attribute in PHASES.items():
-        original = getattr(qa.engine, attribute)
-        patched[attribute] = original
+    for name, (module, attribute) in PHASES.items():
+        original = getattr(module, attribute)
+        patched[module, attribute] = original
         if attribute == "Lexical":
             wrapped = type("TimedLexical", (original,), {})
             wrapped.build = classmethod(
                 lambda cls, texts, o=original: timed("BM25", o.build)(texts)
             )
-            setattr(qa.engine, attribute, wrapped)
+            setattr(module, attribute, wrapped)
         else:
-            setattr(qa.engine, attribute, timed(name, original))
-    encode = embedder.encode
+            setattr(module, attribute, timed(name, original))
+    encode, encode_with_tokens = embedder.encode, embedder.encode_with_tokens
 
     def recording_encode(texts, progress=False):
         embedded.extend(texts)
         return timed("embed", encode)(texts, progress)
 
+    def recording_encode_with_tokens(texts, progress=False):
+        embedded.extend(texts)
+        return timed("embed", encode_with_tokens)(texts, progress)
+
     embedder.encode = recording_encode
+    embedder.encode_with_tokens = recording_encode_with_tokens
     shutil.rmtree(index, ignore_errors=True)
     try:
         started = time.perf_counter()
-        report = qa.engine.build_index(corpus, index)
+        report = qa.build.build_index(corpus, index)
         spent["build"] = time.perf_counter() - started
     finally:
-        del embedder.encode
-        for attribute, original in patched.items():
-            setattr(qa.engine, attribute, original)
+        del embedder.encode, embedder.encode_with_tokens
+        for (module, attribute), original in patched.items():
+            setattr(module, attribute, original)
     return spent, embedded, report.passages
 
 
