@@ -25,7 +25,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from qa import retrieval  # noqa: E402
+from qa import retrieval, threads  # noqa: E402
 from qa.engine import Engine, build_index  # noqa: E402
 
 RERANK = retrieval.RERANK
@@ -44,6 +44,7 @@ def main() -> None:
         help="retrieval modes; ':no-rerank' turns the MaxSim rerank off",
     )
     args = parser.parse_args()
+    threads.settle()  # as the `qa` command does, before torch and faiss load
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-squad-"))
     questions = write_corpus(args.squad, work / "corpus")
