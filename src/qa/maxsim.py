@@ -103,18 +103,33 @@ def maxsim(
     """
     passage_scores = np.zeros(len(passages))
     sentence_scores = np.zeros(len(sentences))
-    if len(question) == 0:
+    if len(question) == 0 or len(passages) == 0:
         return passage_scores, sentence_scores
-    for row, passage in enumerate(passages.tolist()):
-        first, last = store.first[passage], store.first[passage + 1]
-        if first == last:
-            continue
-        similarity = question @ np.asarray(store.vectors[first:last], dtype=np.float32).T
-        passage_scores[row] = similarity.max(axis=1).mean()
-        offsets = store.offsets[first:last]
-        for number in np.flatnonzero(sentences[:, 0] == passage).tolist():
-            _, start, end = sentences[number]
-            inside = (offsets >= start) & (offsets < end)
-            if inside.any():
-                sentence_scores[number] = similarity[:, inside].max(axis=1).mean()
+    first, last = store.first[passages], store.first[passages + 1]
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
+    if len(rows) == 0:
+        return passage_scores, sentence_scores
+    # One product for all pieces of all passages: (question pieces) x (passage pieces).
+    similarity = question @ np.asarray(store.vectors[rows], dtype=np.float32).T
+    counts = last - first
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    has = counts > 0
+    passage_scores[has] = np.maximum.reduceat(similarity, starts[has], axis=1).mean(axis=0)
+    # Each piece's sentence: order pieces and sentences by (passage position, offset).
+    position = {int(p): n for n, p in enumerate(passages.tolist())}
+    owner = np.repeat(np.arange(len(passages)), counts)
+    span = int(max(store.offsets[rows].max(), sentences[:, 2].max() if len(sentences) else 0)) + 1
+    piece_keys = owner * span + store.offsets[rows]
+    sentence_owner = np.array([position[int(p)] for p in sentences[:, 0]], dtype=np.int64)
+    sentence_starts = sentence_owner * span + sentences[:, 1]
+    sentence_ends = sentence_owner * span + sentences[:, 2]
+    order = np.argsort(sentence_starts, kind="stable")
+    found = np.searchsorted(sentence_starts[order], piece_keys, side="right") - 1
+    inside = (found >= 0) & (store.offsets[rows] >= 0)
+    inside[inside] &= piece_keys[inside] < sentence_ends[order][found[inside]]
+    if inside.any():
+        which = order[found[inside]]  # non-decreasing within the run of pieces inside
+        breaks = np.r_[0, np.flatnonzero(np.diff(which)) + 1]
+        maxima = np.maximum.reduceat(similarity[:, inside], breaks, axis=1).mean(axis=0)
+        sentence_scores[which[breaks]] = maxima
     return passage_scores, sentence_scores

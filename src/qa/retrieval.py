@@ -106,10 +106,12 @@ def search(
     order = np.argsort(-scores, kind="stable")
     if mode.dense and len(pieces) and RERANK:
         order, scores, sentence_scores = _rerank(index, found, pieces, order, scores)
-    best = [
-        int(found.sentences[start + np.argmax(sentence_scores[start:end])])
-        for start, end in zip(found.groups, np.r_[found.groups[1:], len(found.sentences)])
-    ]
+    # Each passage's best sentence: within its run of sentences, the highest score (the
+    # first of equals), found by one sort on (passage, -score).
+    owner = np.repeat(
+        np.arange(len(found.groups)), np.diff(np.r_[found.groups, len(found.sentences)])
+    )
+    best = found.sentences[np.lexsort((-sentence_scores, owner))[found.groups]].tolist()
     hits = [Hit(int(found.passages[i]), float(scores[i]), best[i]) for i in order]
     return _collapse_duplicates(index, hits, k)
 
@@ -233,9 +235,11 @@ def _best_per_passage(index: StoredIndex, sentence_scores: np.ndarray) -> np.nda
 def _sentences_of(index: StoredIndex, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sentence numbers of these passages, and for each, its passage's position."""
     starts, ends = index.first_sentence[passages], index.first_sentence[passages + 1]
-    sentences = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
-    owner = np.repeat(np.arange(len(passages)), ends - starts)
-    return sentences, owner
+    counts = ends - starts
+    owner = np.repeat(np.arange(len(passages)), counts)
+    # Within each passage's run, count up from its first sentence.
+    runs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return starts[owner] + runs, owner
 
 
 def _reconstruct(stored, ids: np.ndarray) -> np.ndarray:
