@@ -109,8 +109,10 @@ def maxsim(
     rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
     if len(rows) == 0:
         return passage_scores, sentence_scores
-    # One product for all pieces of all passages: (question pieces) x (passage pieces).
-    similarity = question @ np.asarray(store.vectors[rows], dtype=np.float32).T
+    # One product for all pieces of all passages: (question pieces) x (passage pieces). Each
+    # passage's pieces are one slice of the map, read as such.
+    pieces = np.concatenate([store.vectors[a:b] for a, b in zip(first, last)])
+    similarity = question @ pieces.astype(np.float32).T
     counts = last - first
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     has = counts > 0

@@ -69,6 +69,9 @@ class _Candidates:
     groups: np.ndarray  # where each passage's sentences begin in `sentences`
     passage_legs: list[np.ndarray]
     sentence_legs: list[np.ndarray]
+    # The candidates' passage and sentence vectors, when the dense legs fetched them.
+    passage_vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
 
     def best_per_passage(self, scores: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(scores, self.groups)
@@ -111,9 +114,16 @@ def search(
     owner = np.repeat(
         np.arange(len(found.groups)), np.diff(np.r_[found.groups, len(found.sentences)])
     )
-    best = found.sentences[np.lexsort((-sentence_scores, owner))[found.groups]].tolist()
-    hits = [Hit(int(found.passages[i]), float(scores[i]), best[i]) for i in order]
-    return _collapse_duplicates(index, hits, k)
+    best = np.lexsort((-sentence_scores, owner))[found.groups]  # rows of found.sentences
+    sentences = found.sentences[best].tolist()
+    hits = [Hit(int(found.passages[i]), float(scores[i]), sentences[i]) for i in order]
+    if found.passage_vectors is None:
+        passage_vectors = _reconstruct(index.vectors, found.passages[order])
+        sentence_vectors = _reconstruct(index.sentence_vectors, found.sentences[best[order]])
+    else:
+        passage_vectors = found.passage_vectors[order]
+        sentence_vectors = found.sentence_vectors[best[order]]
+    return _collapse_duplicates(hits, k, passage_vectors, sentence_vectors)
 
 
 def _score_candidates(
@@ -141,9 +151,12 @@ def _score_candidates(
         return None
     passages = np.array(sorted(candidates))
     sentences, owner = _sentences_of(index, passages)
+    passage_vectors = sentence_vectors = None
     if mode.dense:
-        dense_passage = _reconstruct(index.vectors, passages) @ query[0]
-        dense_sentence = _reconstruct(index.sentence_vectors, sentences) @ query[0]
+        passage_vectors = _reconstruct(index.vectors, passages)
+        sentence_vectors = _reconstruct(index.sentence_vectors, sentences)
+        dense_passage = passage_vectors @ query[0]
+        dense_sentence = sentence_vectors @ query[0]
         titled_sentence = _reconstruct(index.titled_sentence_vectors, sentences) @ query[0]
     else:
         dense_passage = np.zeros(len(passages))
@@ -158,6 +171,8 @@ def _score_candidates(
         groups=np.r_[0, np.flatnonzero(np.diff(owner)) + 1],
         passage_legs=[lexical_passage, dense_passage],
         sentence_legs=[lexical_sentence, dense_sentence, titled_sentence],
+        passage_vectors=passage_vectors,
+        sentence_vectors=sentence_vectors,
     )
 
 
@@ -246,10 +261,11 @@ def _reconstruct(stored, ids: np.ndarray) -> np.ndarray:
     return stored.reconstruct_batch(ids.astype(np.int64))
 
 
-def _collapse_duplicates(index: StoredIndex, hits: list[Hit], k: int) -> list[Hit]:
-    """Fold each hit that repeats a better one (same passage text or same best sentence)."""
-    passage_vectors = _reconstruct(index.vectors, np.array([h.passage for h in hits]))
-    sentence_vectors = _reconstruct(index.sentence_vectors, np.array([h.sentence for h in hits]))
+def _collapse_duplicates(
+    hits: list[Hit], k: int, passage_vectors: np.ndarray, sentence_vectors: np.ndarray
+) -> list[Hit]:
+    """Fold each hit that repeats a better one (same passage text or same best sentence);
+    the vectors are the hits' passages' and best sentences', in the hits' order."""
     kept = []
     for row, repeats in collapse(passage_vectors, sentence_vectors, k):
         hits[row].duplicates.extend(hits[r].passage for r in repeats)
