@@ -42,8 +42,8 @@ def queries(rows) -> np.ndarray:
 
 
 def test_the_kind_switches_at_the_threshold():
-    assert vectors.kind_for(20_000) is Kind.EXACT
-    assert vectors.kind_for(20_001) is Kind.IVF_SQ8
+    assert vectors.kind_for(10_000) is Kind.EXACT
+    assert vectors.kind_for(10_001) is Kind.IVF_SQ8
     assert vectors.kind_for(1000, exact_up_to=999) is Kind.IVF_SQ8
     assert vectors.kind_for(999, exact_up_to=999) is Kind.EXACT
 

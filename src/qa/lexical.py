@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,19 +48,28 @@ class Lexical:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for `query` (zeros when no query term is indexed)."""
-        import bm25s
-
         if self.size == 0:
             return np.zeros(0, dtype=np.float32)
-        terms = bm25s.tokenize(
-            [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-        )[0]
-        known = [t for t in terms if t in self._retriever.vocab_dict]
+        known = [t for t in _terms(query) if t in self._retriever.vocab_dict]
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
 
+@lru_cache(maxsize=256)
+def _terms(query: str) -> tuple[str, ...]:
+    """The query's stemmed terms, stopwords left out; cached, as each question is scored
+    against passages and sentences."""
+    import bm25s
+
+    return tuple(
+        bm25s.tokenize(
+            [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        )[0]
+    )
+
+
+@lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
 

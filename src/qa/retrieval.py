@@ -21,7 +21,7 @@ from qa.fusion import fuse, zscore
 from qa.maxsim import maxsim
 from qa.store import StoredIndex
 
-CANDIDATES = 100  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
+CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
 RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
 
 

@@ -24,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     import faiss
 
-EXACT_UP_TO = 20_000  # vectors; above, one exact search passes 1 ms (BENCHMARKS.md)
+EXACT_UP_TO = 10_000  # vectors; above, exact searches take a share of the answer (BENCHMARKS.md)
 TRAIN_PER_LIST = 40  # training vectors per IVF cluster (faiss warns below 39)
 PROBE_FRACTION = 1 / 64  # of the clusters visited per search: recall@10 >= 0.95
 MIN_PROBES = 16
