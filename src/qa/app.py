@@ -191,6 +191,7 @@ def build_app(service: ChatService):
                     show_label=False,
                     elem_id="chat",
                     height=620,
+                    autoscroll=False,  # web.SHOW_LATEST_JS shows the answer's start instead
                     render_markdown=False,  # messages are HTML we escaped ourselves
                     sanitize_html=True,
                     latex_delimiters=[],
@@ -240,6 +241,7 @@ def build_app(service: ChatService):
         outputs = [chat, question, notice]
         for event in (question.submit, ask.click):
             event(respond, inputs, outputs, api_visibility="private")
+        chat.change(None, js=web.SHOW_LATEST_JS, api_visibility="private")
         files.upload(upload, files, [status, changed], api_visibility="private").then(
             rebuild_if,
             changed,
@@ -269,6 +271,12 @@ def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: 
     if service.error:
         print(f"qa: {service.error} (the page shows this too)", flush=True)
     app = build_app(service)
+    # Soft's own file for Montserrat 400 is Montserrat Alternates in gradio 6.31 (a w like ɯ,
+    # a barred z), which makes article text odd to read; IBM Plex Sans ships with gradio.
+    # Its 600 file is a 99-glyph variable font that Chromium draws as a fallback sans, so
+    # semibold text takes the 700 face.
+    plex = gr.themes.LocalFont("IBM Plex Sans", weights=(400, 700))
+    theme = gr.themes.Soft(primary_hue="indigo", font=(plex, "ui-sans-serif", "sans-serif"))
     app.queue(default_concurrency_limit=2).launch(
         server_name=host,
         server_port=port,
@@ -276,6 +284,6 @@ def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: 
         show_error=False,
         max_file_size=4 * web.MAX_UPLOAD_BYTES,
         footer_links=["api"],
-        theme=gr.themes.Soft(primary_hue="indigo"),
+        theme=theme,
         css=web.CSS,
     )
