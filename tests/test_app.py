@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -293,6 +294,32 @@ def test_an_unusable_index_is_a_message_for_the_page(tmp_path):
         service.ask("Who chaired the meeting?")
     with pytest.raises(ValueError, match="empty"):
         service.ask("  ")
+
+
+def test_an_index_whose_model_is_not_here_is_a_message_naming_the_fix(index_copy):
+    manifest = index_copy / (index_copy / "CURRENT").read_text().strip() / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["model"] = data["settings"]["model"] = "no-such-model"
+    manifest.write_text(json.dumps(data))
+    service = ChatService(CORPUS, index_copy, build_if_missing=False)
+    assert service.engine is None
+    assert "'no-such-model'" in service.error
+    assert "qa index --full --model all-MiniLM-L6-v2" in service.error
+
+
+def test_the_app_loads_an_index_built_elsewhere_after_an_unusable_one(seed_index, tmp_path):
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "CURRENT").write_text("gen-missing\n")
+    service = ChatService(CORPUS, index, build_if_missing=False)
+    assert service.engine is None
+    with pytest.raises(IndexUnusable):  # nothing new is live: no second try to load it
+        service.ask("When was the Collective Security Treaty signed?")
+    shutil.rmtree(index)
+    shutil.copytree(seed_index, index)  # as `qa index --full` in a terminal would
+    answer = service.ask("When was the Collective Security Treaty signed?")
+    assert answer.source == "2020-12-02-tokayev-csto-videoconference.md"
+    assert service.error is None
 
 
 def test_uploads_land_in_the_corpus_folder_only(tmp_path):
