@@ -92,3 +92,18 @@ def test_serve_listens_on_localhost_7860_unless_told_otherwise(monkeypatch):
     monkeypatch.setenv("QA_PORT", "8123")
     args = _parser().parse_args(["serve", "--port", "9000"])
     assert (args.host, args.port) == ("0.0.0.0", 9000)
+
+
+def test_qa_port_is_read_as_a_port_and_a_bad_one_fails_serve_only(monkeypatch, capsys):
+    import pytest
+
+    from qa.cli import _parser
+
+    monkeypatch.setenv("QA_PORT", "8123")
+    assert _parser().parse_args(["serve"]).port == 8123
+    monkeypatch.setenv("QA_PORT", "web")
+    assert _parser().parse_args(["ask", "Who?"]).question == "Who?"
+    with pytest.raises(SystemExit) as exit:
+        _parser().parse_args(["serve"])
+    assert exit.value.code == 2
+    assert "--port: invalid int value: 'web'" in capsys.readouterr().err

@@ -97,6 +97,13 @@ def test_card_renders_also_in_and_the_article_expander():
     assert "<details" in card and "Whole article" in card
 
 
+def test_also_in_the_same_file_says_so_instead_of_naming_the_file_again():
+    repeat = Source("news/a.md", "A <i>title</i>", "The Times", None, 90, 120, "news/a.md#4")
+    card = card_html(1, _passage(also_in=[repeat]))
+    also = card[card.index("Also in:") :]
+    assert "<li>elsewhere in this article</li>" in also and "news/a.md" not in also
+
+
 def test_answer_html_puts_the_answer_sentence_first():
     passage = _passage()
     answer = Answer("q?", passage.sentence, [passage], passage.source)

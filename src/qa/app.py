@@ -12,6 +12,7 @@ from qa import web
 from qa.build import BuildReport, build_index
 from qa.engine import Engine
 from qa.results import Answer
+from qa.settings import DEFAULT_MODEL
 from qa.store import IndexUnusable, current_generation
 
 TITLE = "qa · ask the articles"
@@ -37,12 +38,36 @@ class ChatService:
         self._build_lock = threading.Lock()
         self.engine: Engine | None = None
         self.error: str | None = None
+        self._failed_at: str | None = None  # the live generation when loading last failed
+        self._open(build_if_missing)
+
+    def _open(self, build_if_missing: bool = False) -> None:
+        """Load the engine, or keep why it cannot be loaded in `error`."""
+        self._failed_at = current_generation(self.index_dir)
         try:
             self.engine = Engine(
                 self.corpus_dir, self.index_dir, build_if_missing=build_if_missing, progress=True
             )
+            self.error = None
         except (IndexUnusable, FileNotFoundError) as error:
             self.error = str(error)
+        except ValueError as error:  # the index's model is not on this machine
+            self.error = (
+                f"{error} Run `qa index --full --model {DEFAULT_MODEL}` to rebuild the index "
+                "with a model this machine has."
+            )
+
+    def current(self) -> Engine | None:
+        """The engine; while there is none, it is loaded again once a build made elsewhere
+        (`qa index --full`) has put a new generation live."""
+        if self.engine is None and current_generation(self.index_dir) != self._failed_at:
+            if self._build_lock.acquire(blocking=False):  # a rebuild running here loads it
+                try:
+                    if self.engine is None:
+                        self._open()
+                finally:
+                    self._build_lock.release()
+        return self.engine
 
     def ask(self, question: str, k: int = 5, **filters) -> Answer:
         """Answer `question` (filters as for `Engine.answer`).
@@ -53,7 +78,7 @@ class ChatService:
         """
         if not isinstance(question, str) or not question.strip():
             raise ValueError("The question is empty: type a question first.")
-        engine = self.engine
+        engine = self.current()
         if engine is None:
             raise IndexUnusable(self.error or "no index is loaded")
         return engine.answer(question, k, **filters)
@@ -86,7 +111,9 @@ class ChatService:
                 report = build_index(
                     self.corpus_dir, self.index_dir, progress=True, on_wait=on_wait
                 )
-                self.engine = Engine(self.corpus_dir, self.index_dir, build_if_missing=False)
+                self.engine = Engine(
+                    self.corpus_dir, self.index_dir, build_if_missing=False, progress=True
+                )  # progress: its later builds show a bar too
             self.error = None
             return report
 
@@ -117,11 +144,15 @@ def build_app(service: ChatService):
     import gradio as gr
 
     def info():
-        engine = service.engine
+        engine = service.current()
         return web.info_html(engine.info() if engine else None, service.error)
 
     def sources_choices():
-        return list(service.engine.info().sources) if service.engine else []
+        engine = service.current()
+        return list(engine.info().sources) if engine else []
+
+    def refresh():  # on each page load: builds made elsewhere show in the panel too
+        return info(), gr.update(choices=sources_choices())
 
     def respond(question, history, k, sources, date_from, date_to):
         history = list(history or [])
@@ -191,6 +222,7 @@ def build_app(service: ChatService):
                     show_label=False,
                     elem_id="chat",
                     height=620,
+                    autoscroll=False,  # web.SHOW_LATEST_JS shows the answer's start instead
                     render_markdown=False,  # messages are HTML we escaped ourselves
                     sanitize_html=True,
                     latex_delimiters=[],
@@ -240,6 +272,7 @@ def build_app(service: ChatService):
         outputs = [chat, question, notice]
         for event in (question.submit, ask.click):
             event(respond, inputs, outputs, api_visibility="private")
+        chat.change(None, js=web.SHOW_LATEST_JS, api_visibility="private")
         files.upload(upload, files, [status, changed], api_visibility="private").then(
             rebuild_if,
             changed,
@@ -254,6 +287,7 @@ def build_app(service: ChatService):
             api_visibility="private",
             show_progress_on=status,
         )
+        app.load(refresh, None, [summary, sources], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
@@ -269,6 +303,12 @@ def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: 
     if service.error:
         print(f"qa: {service.error} (the page shows this too)", flush=True)
     app = build_app(service)
+    # Soft's own file for Montserrat 400 is Montserrat Alternates in gradio 6.31 (a w like ɯ,
+    # a barred z), which makes article text odd to read; IBM Plex Sans ships with gradio.
+    # Its 600 file is a 99-glyph variable font that Chromium draws as a fallback sans, so
+    # semibold text takes the 700 face.
+    plex = gr.themes.LocalFont("IBM Plex Sans", weights=(400, 700))
+    theme = gr.themes.Soft(primary_hue="indigo", font=(plex, "ui-sans-serif", "sans-serif"))
     app.queue(default_concurrency_limit=2).launch(
         server_name=host,
         server_port=port,
@@ -276,6 +316,6 @@ def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: 
         show_error=False,
         max_file_size=4 * web.MAX_UPLOAD_BYTES,
         footer_links=["api"],
-        theme=gr.themes.Soft(primary_hue="indigo"),
+        theme=theme,
         css=web.CSS,
     )

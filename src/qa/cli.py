@@ -244,7 +244,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("QA_PORT", "7860")),
+        default=os.environ.get("QA_PORT", "7860"),  # a string: argparse checks it as --port
         help="port (default: $QA_PORT or 7860)",
     )
     serve.set_defaults(run=_serve)

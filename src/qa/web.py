@@ -87,7 +87,7 @@ def card_html(rank: int, passage: Passage, article: str | None = None) -> str:
     """One source card: title, publisher, date, file, page, score, the passage, also-in."""
     also = ""
     if passage.also_in:
-        items = "".join(f"<li>{_source_line(s)}</li>" for s in passage.also_in)
+        items = "".join(f"<li>{_source_line(s, passage.source)}</li>" for s in passage.also_in)
         also = f'<div class="qa-also">Also in:<ul>{items}</ul></div>'
     whole = ""
     if article is not None:
@@ -210,7 +210,11 @@ def _byline(passage: Passage) -> str:
     return ", ".join(parts)
 
 
-def _source_line(source: Source) -> str:
+def _source_line(source: Source, shown: str) -> str:
+    """One "Also in" entry; a repeat inside the card's own file (`shown`) says just that."""
+    if source.source == shown:
+        where = "elsewhere in this article"
+        return where if source.page is None else f"{where} · page {source.page}"
     parts = [f"<strong>{text_html(source.title)}</strong>"]
     parts += [text_html(p) for p in (source.publisher, source.date) if p]
     parts.append(f'<code class="qa-file">{text_html(source.source)}</code>')
@@ -253,4 +257,17 @@ mark.qa-marked { background: #dbeafe; color: #1f2937; }
 .qa-info dt { font-weight: 600; }
 .qa-info dd { margin: 0; word-break: break-all; }
 .qa-info.qa-error { padding: 8px 12px; border-radius: 6px; }
+#chat .scroll-down-button-container { left: auto; right: 14px; transform: none; }
 """
+
+# After a reply, show the top of the newest exchange (the question, then the answer sentence)
+# rather than the bottom of its last source card, where the chat's own autoscroll would land.
+SHOW_LATEST_JS = """() => {
+  const wrap = document.querySelector("#chat .bubble-wrap");
+  const rows = wrap ? wrap.querySelectorAll(".message-row.user-row") : [];
+  const last = rows[rows.length - 1];
+  if (last) {
+    const top = last.getBoundingClientRect().top - wrap.getBoundingClientRect().top;
+    wrap.scrollTo({ top: wrap.scrollTop + top - 44 });  // below the chat's corner buttons
+  }
+}"""
