@@ -11,7 +11,6 @@ adding MaxSim (see `maxsim`) of the passage and of its best sentence, again z-no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 
 import numpy as np
 
@@ -19,13 +18,14 @@ from qa import vectors
 from qa.duplicates import collapse
 from qa.fusion import fuse, zscore
 from qa.maxsim import maxsim
+from qa.settings import Choice
 from qa.store import StoredIndex
 
 CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
 RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
 
 
-class Mode(str, Enum):
+class Mode(Choice):
     """Which legs retrieve: both (the default), only the embeddings, or only BM25."""
 
     HYBRID = "hybrid"
@@ -33,12 +33,8 @@ class Mode(str, Enum):
     LEXICAL = "lexical"
 
     @classmethod
-    def from_str(cls, name: str) -> Mode:
-        try:
-            return cls(name)
-        except ValueError:
-            valid = ", ".join(mode.value for mode in cls)
-            raise ValueError(f"unknown retrieval mode {name!r}; choose one of: {valid}") from None
+    def label(cls) -> str:
+        return "retrieval mode"
 
     @property
     def lexical(self) -> bool:

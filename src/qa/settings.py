@@ -8,19 +8,32 @@ from enum import Enum
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
-class ChunkUnit(str, Enum):
+class Choice(str, Enum):
+    """A setting's named values; `from_str` names the valid ones when given another."""
+
+    @classmethod
+    def from_str(cls, name: str) -> Choice:
+        try:
+            return cls(name)
+        except ValueError:
+            valid = ", ".join(choice.value for choice in cls)
+            raise ValueError(f"unknown {cls.label()} {name!r}; choose one of: {valid}") from None
+
+    @classmethod
+    def label(cls) -> str:
+        """What the values are, for the error message."""
+        return cls.__name__.lower()
+
+
+class ChunkUnit(Choice):
     """What `chunk_size` and `chunk_overlap` count."""
 
     CHARS = "chars"
     TOKENS = "tokens"
 
     @classmethod
-    def from_str(cls, name: str) -> ChunkUnit:
-        try:
-            return cls(name)
-        except ValueError:
-            valid = ", ".join(unit.value for unit in cls)
-            raise ValueError(f"unknown chunk unit {name!r}; choose one of: {valid}") from None
+    def label(cls) -> str:
+        return "chunk unit"
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from qa.settings import Choice
 
 if TYPE_CHECKING:
     import faiss
@@ -30,21 +31,15 @@ PROBE_FRACTION = 1 / 64  # of the clusters visited per search: recall@10 >= 0.95
 MIN_PROBES = 16
 
 
-class Kind(str, Enum):
+class Kind(Choice):
     """The index types this module makes."""
 
     EXACT = "flat"
     IVF_SQ8 = "ivf-sq8"
 
     @classmethod
-    def from_str(cls, name: str) -> Kind:
-        try:
-            return cls(name)
-        except ValueError:
-            valid = ", ".join(kind.value for kind in cls)
-            raise ValueError(
-                f"unknown vector index kind {name!r}; choose one of: {valid}"
-            ) from None
+    def label(cls) -> str:
+        return "vector index kind"
 
     @classmethod
     def of(cls, index: faiss.Index) -> Kind:
