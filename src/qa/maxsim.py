@@ -106,28 +106,28 @@ def maxsim(
     if len(question) == 0 or len(passages) == 0:
         return passage_scores, sentence_scores
     first, last = store.first[passages], store.first[passages + 1]
-    rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
-    if len(rows) == 0:
+    counts = last - first
+    if counts.sum() == 0:
         return passage_scores, sentence_scores
     # One product for all pieces of all passages: (question pieces) x (passage pieces). Each
     # passage's pieces are one slice of the map, read as such.
     pieces = np.concatenate([store.vectors[a:b] for a, b in zip(first, last)])
+    offsets = np.concatenate([store.offsets[a:b] for a, b in zip(first, last)])
     similarity = question @ pieces.astype(np.float32).T
-    counts = last - first
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     has = counts > 0
     passage_scores[has] = np.maximum.reduceat(similarity, starts[has], axis=1).mean(axis=0)
     # Each piece's sentence: order pieces and sentences by (passage position, offset).
     position = {int(p): n for n, p in enumerate(passages.tolist())}
     owner = np.repeat(np.arange(len(passages)), counts)
-    span = int(max(store.offsets[rows].max(), sentences[:, 2].max() if len(sentences) else 0)) + 1
-    piece_keys = owner * span + store.offsets[rows]
+    span = int(max(offsets.max(), sentences[:, 2].max() if len(sentences) else 0)) + 1
+    piece_keys = owner * span + offsets
     sentence_owner = np.array([position[int(p)] for p in sentences[:, 0]], dtype=np.int64)
     sentence_starts = sentence_owner * span + sentences[:, 1]
     sentence_ends = sentence_owner * span + sentences[:, 2]
     order = np.argsort(sentence_starts, kind="stable")
     found = np.searchsorted(sentence_starts[order], piece_keys, side="right") - 1
-    inside = (found >= 0) & (store.offsets[rows] >= 0)
+    inside = (found >= 0) & (offsets >= 0)
     inside[inside] &= piece_keys[inside] < sentence_ends[order][found[inside]]
     if inside.any():
         which = order[found[inside]]  # non-decreasing within the run of pieces inside
