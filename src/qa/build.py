@@ -183,6 +183,7 @@ def _embed_new(
     cut: list[tuple[Document, np.ndarray, np.ndarray]] = []
     passage_texts: list[str] = []
     sentence_texts: list[str] = []
+    titled: list[str] = []
     for document in documents:
         passages = _passages(document, _with_heading_room(chunker, document, embedder))
         sentences = [
@@ -191,14 +192,10 @@ def _embed_new(
             for a, b in split_sentences(document.text, start, end)
         ]
         cut.append((document, _rows(passages, 2), _rows(sentences, 3)))
-        passage_texts += [document.heading + document.text[a:b] for a, b in passages]
+        passage_texts += [document.headed(a, b) for a, b in passages]
         sentence_texts += [document.text[a:b] for _, a, b in sentences]
+        titled += [document.headed(a, b) for _, a, b in sentences]
     passage_vectors, pieces, offsets = embedder.encode_with_tokens(passage_texts, progress)
-    titled = [
-        document.heading + document.text[a:b]
-        for document, _, sentences in cut
-        for _, a, b in sentences.tolist()
-    ]
     vectors = embedder.encode(sentence_texts + titled, progress=progress)
     sentence_vectors, titled_vectors = np.split(vectors, [len(sentence_texts)])
     rows: dict[str, DocumentRows] = {}

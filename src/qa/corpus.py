@@ -54,6 +54,10 @@ class Document:
             return ""
         return f"{heading} " if heading[-1] in ".!?:" else f"{heading}. "
 
+    def headed(self, start: int, end: int) -> str:
+        """`text[start:end]` as it is read for retrieval: with the heading in front."""
+        return self.heading + self.text[start:end]
+
     def page_at(self, offset: int) -> int | None:
         """The page (1-based) that `text[offset]` is on; None for a document without pages."""
         return bisect.bisect_right(self.pages, offset) if self.pages else None

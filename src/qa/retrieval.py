@@ -62,6 +62,7 @@ class _Candidates:
 
     passages: np.ndarray
     sentences: np.ndarray  # sentence numbers, grouped by passage
+    owner: np.ndarray  # for each of `sentences`, its passage's position in `passages`
     groups: np.ndarray  # where each passage's sentences begin in `sentences`
     passage_legs: list[np.ndarray]
     sentence_legs: list[np.ndarray]
@@ -104,13 +105,12 @@ def search(
     sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
     order = np.argsort(-scores, kind="stable")
     if mode.dense and len(pieces) and RERANK:
-        order, scores, sentence_scores = _rerank(index, found, pieces, order, scores)
+        order, scores, sentence_scores = _rerank(
+            index, found, pieces, order, scores, sentence_scores
+        )
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
-    owner = np.repeat(
-        np.arange(len(found.groups)), np.diff(np.r_[found.groups, len(found.sentences)])
-    )
-    best = np.lexsort((-sentence_scores, owner))[found.groups]  # rows of found.sentences
+    best = np.lexsort((-sentence_scores, found.owner))[found.groups]  # rows of found.sentences
     sentences = found.sentences[best].tolist()
     hits = [Hit(int(found.passages[i]), float(scores[i]), sentences[i]) for i in order]
     if found.passage_vectors is None:
@@ -164,6 +164,7 @@ def _score_candidates(
     return _Candidates(
         passages=passages,
         sentences=sentences,
+        owner=owner,
         groups=np.r_[0, np.flatnonzero(np.diff(owner)) + 1],
         passage_legs=[lexical_passage, dense_passage],
         sentence_legs=[lexical_sentence, dense_sentence, titled_sentence],
@@ -178,6 +179,7 @@ def _rerank(
     pieces: np.ndarray,
     order: np.ndarray,
     scores: np.ndarray,
+    sentence_scores: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rerank the best RERANK candidates by z(fused) + z(MaxSim) + z(best sentence MaxSim).
 
@@ -187,13 +189,12 @@ def _rerank(
     Returns:
         The new order, the passage scores and the sentence scores.
     """
-    top = order[:RERANK]
-    rows = np.concatenate([np.arange(found.groups[i], _group_end(found, i)) for i in top])
+    top = np.sort(order[:RERANK])  # the reranked candidates, in candidate order
+    rows = np.flatnonzero(np.isin(found.owner, top))  # their sentences, grouped likewise
     passage_maxsim, sentence_maxsim = maxsim(
         pieces, index.tokens, found.passages[top], index.sentences[found.sentences[rows]]
     )
-    owner = np.repeat(np.arange(len(top)), [_group_end(found, i) - found.groups[i] for i in top])
-    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+    starts = np.r_[0, np.flatnonzero(np.diff(found.owner[rows])) + 1]
     reranked = (
         zscore(scores[top])
         + zscore(passage_maxsim)
@@ -204,15 +205,11 @@ def _rerank(
     rest = order[RERANK:]
     scores[rest] = reranked.min() - 1.0 - (scores[top].min() - scores[rest])
     scores[top] = reranked
-    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
+    sentence_scores = sentence_scores.copy()
     sentence_scores[rows] = fuse(
         [leg[rows] for leg in found.sentence_legs] + [sentence_maxsim], [1.0] * 4
     )
     return np.argsort(-scores, kind="stable"), scores, sentence_scores
-
-
-def _group_end(found: _Candidates, i: int) -> int:
-    return int(found.groups[i + 1]) if i + 1 < len(found.groups) else len(found.sentences)
 
 
 def _dense_candidates(index: StoredIndex, query: np.ndarray, allowed: np.ndarray | None) -> set:

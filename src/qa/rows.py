@@ -102,12 +102,9 @@ def join_documents(parts: Sequence[DocumentRows], dimension: int) -> StoredIndex
             for n, (start, end) in enumerate(part.passages.tolist())
         ]
     sentence_rows = np.concatenate([np.empty((0, 3), dtype=np.int64), *sentences])
-    passage_texts = [
-        documents[p.doc].heading + documents[p.doc].text[p.start : p.end] for p in passages
-    ]
+    passage_texts = [documents[p.doc].headed(p.start, p.end) for p in passages]
     sentence_texts = [
-        documents[passages[p].doc].heading + documents[passages[p].doc].text[start:end]
-        for p, start, end in sentence_rows.tolist()
+        documents[passages[p].doc].headed(start, end) for p, start, end in sentence_rows.tolist()
     ]
     return StoredIndex(
         documents=documents,
