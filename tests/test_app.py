@@ -18,7 +18,8 @@ from tests.conftest import CORPUS, ROOT
 from tests.pdfs import pdf_bytes
 
 from qa.app import ChatService
-from qa.store import IndexUnusable, build_lock
+from qa.generations import build_lock
+from qa.manifest import IndexUnusable
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

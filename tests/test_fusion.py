@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.fusion import fuse, reciprocal_rank, zscore
-from qa.retrieval import Mode
+from qa.query import Mode
 
 
 def test_zscore_by_hand():

@@ -2,9 +2,9 @@
 
 from qa.build import BuildReport
 from qa.engine import Engine, IndexInfo, answer
+from qa.manifest import IndexUnusable
 from qa.results import Answer, Passage
 from qa.settings import Settings
-from qa.store import IndexUnusable
 
 __all__ = [
     "Answer",

@@ -11,9 +11,10 @@ from pathlib import Path
 from qa import web
 from qa.build import BuildReport, build_index
 from qa.engine import Engine
+from qa.generations import current_generation
+from qa.manifest import IndexUnusable
 from qa.results import Answer
 from qa.settings import DEFAULT_MODEL
-from qa.store import IndexUnusable, current_generation
 
 TITLE = "qa · ask the articles"
 EXAMPLES = (

