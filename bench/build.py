@@ -27,7 +27,7 @@ import qa.build
 import qa.rows
 import qa.threads
 import qa.vectors
-from qa.embed import _BATCH, load_embedder
+from qa.embed import BATCH, load_embedder
 from qa.settings import Settings
 
 # build phase -> (module, attribute) wrapped to time it
@@ -52,7 +52,7 @@ def main() -> None:
     for number, (title, text) in enumerate(squad_paragraphs()[: args.docs]):
         (corpus / f"p{number:05d}.md").write_text(f"---\ntitle: {title}\n---\n{text}\n")
     embedder = load_embedder(Settings().model)  # the instance build_index uses
-    embedder.model.encode(["warm up"] * 64, batch_size=_BATCH)
+    embedder.model.encode(["warm up"] * 64, batch_size=BATCH)
 
     runs: dict[str, list[float]] = {}
     texts: list[str] = []
@@ -63,7 +63,7 @@ def main() -> None:
             runs.setdefault(name, []).append(seconds)
         for name, subset in [("raw, same texts", texts), ("raw, passages only", texts[:passages])]:
             started = time.perf_counter()
-            embedder.model.encode(subset, batch_size=_BATCH, normalize_embeddings=True)
+            embedder.model.encode(subset, batch_size=BATCH, normalize_embeddings=True)
             runs.setdefault(name, []).append(time.perf_counter() - started)
     shutil.rmtree(work, ignore_errors=True)
 

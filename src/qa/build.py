@@ -60,6 +60,28 @@ class BuildReport:
             return f"rebuilt fully: {self.full_reason}"
         return "updated" if self.generation else "no changes"
 
+    def headline(self, where: str | None = None) -> str:
+        """One line: what the index holds, how long the build took, and what it did."""
+        arrow = f" → {where}/" if where else ""
+        return (
+            f"Indexed {self.documents} documents, {self.passages} passages in "
+            f"{self.seconds:.1f} s{arrow} ({self.state})"
+        )
+
+    def files(self, listed: int = 20) -> list[tuple[str, str]]:
+        """(what happened, file name) for each added, changed and removed file, at most
+        `listed` of each kind (then one "… and N more"), and each leftover cleaned."""
+        rows = []
+        for what in ("added", "changed", "removed"):
+            names = getattr(self, what)
+            rows += [(what, name) for name in names[:listed]]
+            if len(names) > listed:
+                rows.append((what, f"… and {len(names) - listed} more"))
+        rows += [
+            ("cleaned", f"{name} (left by a build that did not finish)") for name in self.cleaned
+        ]
+        return rows
+
     @property
     def counts(self) -> str:
         """One line of counts: files by what happened to them, and what was embedded."""

@@ -14,12 +14,11 @@ from qa.results import Answer
 from qa.threads import settle as settle_threads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_LISTED = 20  # file names listed per kind of change
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    _quiet_offline_environment()
+    quiet_offline_environment()
     settle_threads()
     args = _parser().parse_args(argv)
     try:
@@ -84,20 +83,10 @@ def _watch(args: argparse.Namespace, settings) -> int:
 
 def _summarise(report, index: str) -> None:
     """What the build did: counts on stdout, each file's fate below; skips on stderr."""
-    print(
-        f"Indexed {report.documents} documents, {report.passages} passages in "
-        f"{report.seconds:.1f} s → {index}/ ({report.state})",
-        flush=True,
-    )
+    print(report.headline(index), flush=True)
     print(f"  {report.counts}", flush=True)
-    for what in ("added", "changed", "removed"):
-        names = getattr(report, what)
-        for name in names[:_LISTED]:
-            print(f"  {what:8} {name}")
-        if len(names) > _LISTED:
-            print(f"  {what:8} … and {len(names) - _LISTED} more")
-    for name in report.cleaned:
-        print(f"  cleaned  {name} (left by a build that did not finish)")
+    for what, name in report.files():
+        print(f"  {what:8} {name}")
     for note in report.notes:
         print(f"note {note.source}: {note.reason}", file=sys.stderr)
     for skipped in report.skipped:
@@ -272,7 +261,7 @@ def _add_mode(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _quiet_offline_environment() -> None:
+def quiet_offline_environment() -> None:
     """Never reach for a model hub, and keep library chatter off the terminal."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

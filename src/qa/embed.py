@@ -14,7 +14,7 @@ from qa.settings import DEFAULT_MODEL, is_default_model
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-_BATCH = 64
+BATCH = 64  # texts per forward pass
 
 
 class Embedder:
@@ -41,11 +41,11 @@ class Embedder:
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress) as bar:
-            for begin in range(0, len(order), _BATCH * 4):
-                rows = order[begin : begin + _BATCH * 4]
+            for begin in range(0, len(order), BATCH * 4):
+                rows = order[begin : begin + BATCH * 4]
                 vectors[rows] = self.model.encode(
                     [texts[i] for i in rows],
-                    batch_size=_BATCH,
+                    batch_size=BATCH,
                     normalize_embeddings=True,
                     convert_to_numpy=True,
                 )
@@ -68,11 +68,11 @@ class Embedder:
         offsets: list[np.ndarray] = [np.empty(0)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress) as bar:
-            for begin in range(0, len(order), _BATCH):
-                rows = order[begin : begin + _BATCH]
+            for begin in range(0, len(order), BATCH):
+                rows = order[begin : begin + BATCH]
                 batch = [texts[i] for i in rows]
-                outputs = self.model.encode(batch, batch_size=_BATCH, output_value=None)
-                spans = self._offsets(batch)
+                outputs = self.model.encode(batch, batch_size=BATCH, output_value=None)
+                spans = self.piece_offsets(batch)
                 for i, text_offsets, output in zip(rows, spans, outputs):
                     vectors[i] = _unit(output["sentence_embedding"].float().numpy())
                     length = int(output["attention_mask"].sum())
@@ -101,7 +101,7 @@ class Embedder:
         pieces = _unit(output["token_embeddings"][keep].float().numpy())
         return vector, pieces.reshape(-1, self.dimension)
 
-    def _offsets(self, texts: list[str]) -> list[np.ndarray]:
+    def piece_offsets(self, texts: list[str]) -> list[np.ndarray]:
         """Each word piece's start in its text, as the model tokenizes it (no [CLS]/[SEP])."""
         encoded = self.model.tokenizer(
             texts,
