@@ -113,10 +113,9 @@ def test_a_deleted_file_is_never_returned(corpus_copy, index_copy):
 def test_no_change_writes_nothing_and_never_loads_the_model(index_copy):
     generation = current_generation(index_copy)
     code = (
-        "import sys, time; started = time.perf_counter(); from qa.cli import main; "
+        "import sys; from qa.cli import main; "
         f"code = main(['index', '--corpus', {str(ROOT / 'corpus')!r}, '--index', "
         f"{str(index_copy)!r}]); "
-        "print('SECONDS', time.perf_counter() - started); "
         "print('HEAVY', sorted({'torch', 'sentence_transformers'} & set(sys.modules))); "
         "sys.exit(code)"
     )
@@ -127,7 +126,6 @@ def test_no_change_writes_nothing_and_never_loads_the_model(index_copy):
     assert run.returncode == 0, run.stderr
     assert "(no changes)" in run.stdout and "embedded 0 passages" in run.stdout
     assert "HEAVY []" in run.stdout
-    assert float(run.stdout.split("SECONDS ")[1].split()[0]) < 2.0
     assert current_generation(index_copy) == generation
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.duplicates import collapse
-from qa.fusion import fuse, zscore
+from qa.fusion import fuse, rerank
 from qa.generation import StoredIndex
 from qa.maxsim import maxsim
 from qa.query import Leg, Query, SearchParams
@@ -174,16 +174,7 @@ def _rerank(
         pieces, index.pieces, found.passages[top], index.sentences[found.sentences[rows]]
     )
     starts = np.r_[0, np.flatnonzero(np.diff(found.owner[rows])) + 1]
-    reranked = (
-        zscore(scores[top])
-        + zscore(passage_maxsim)
-        + zscore(np.maximum.reduceat(sentence_maxsim, starts))
-    )
-    scores = scores.copy()
-    # Below every reranked passage, the rest keep the fused order.
-    rest = order[depth:]
-    scores[rest] = reranked.min() - 1.0 - (scores[top].min() - scores[rest])
-    scores[top] = reranked
+    scores = rerank(scores, top, [passage_maxsim, np.maximum.reduceat(sentence_maxsim, starts)])
     sentence_scores = sentence_scores.copy()
     sentence_scores[rows] = fuse(
         [leg[rows] for leg in found.sentence_legs] + [sentence_maxsim], [1.0] * 4
