@@ -32,9 +32,9 @@ import numpy as np
 from synthetic import base_embeddings, squad_sentences
 
 import qa.threads
-from qa.chunking import split_sentences
 from qa.embed import load_embedder
 from qa.engine import Engine, build_index
+from qa.ingest.chunking import split_sentences
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 from qa import threads  # noqa: E402
 from qa.engine import Engine, build_index  # noqa: E402
 from qa.evaluate import Tally, contains_answer  # noqa: E402
-from qa.query import SearchParams  # noqa: E402
+from qa.search.query import SearchParams  # noqa: E402
 
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "squad-dev-v1.1.json"
 

@@ -17,9 +17,9 @@ import pytest
 from tests.conftest import CORPUS, ROOT
 from tests.pdfs import pdf_bytes
 
-from qa.app import ChatService
-from qa.generations import build_lock
-from qa.manifest import IndexUnusable
+from qa.index.generations import build_lock
+from qa.index.manifest import IndexUnusable
+from qa.web.app import ChatService
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

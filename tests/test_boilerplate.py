@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.boilerplate import is_boilerplate, is_caption
+from qa.ingest.boilerplate import is_boilerplate, is_caption
 
 FURNITURE = [
     "Get The Daily Courier stories sent directly to you!",

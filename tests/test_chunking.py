@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from tests.conftest import CORPUS
 
-from qa.chunking import Chunker, chunk_spans, split_sentences
-from qa.corpus import load_corpus
+from qa.ingest.chunking import Chunker, chunk_spans, split_sentences
+from qa.ingest.corpus import load_corpus
 from qa.settings import Settings
 
 

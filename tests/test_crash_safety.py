@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import ROOT
 
 from qa import Engine
-from qa.build import build_index
-from qa.generations import build_lock, current_generation
+from qa.index.build import build_index
+from qa.index.generations import build_lock, current_generation
 
 EDITED = "2024-astana-council-narrow-format.md"
 # Deleting a file rebuilds without the model, so a child that only deletes starts fast.
@@ -26,7 +26,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
 # Runs `qa index` in a child that SIGKILLs itself at one moment of writing the generation.
 _KILLER = """
 import os, signal, sys
-from qa import generations
+from qa.index import generations
 from qa.cli import main
 
 moment = sys.argv[1]

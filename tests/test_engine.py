@@ -6,8 +6,8 @@ import pytest
 from tests.conftest import CORPUS
 
 from qa import Answer, Engine
-from qa.build import build_index
-from qa.generations import current_generation
+from qa.index.build import build_index
+from qa.index.generations import current_generation
 
 
 def test_secretary_general_question_finds_both_holders_with_their_dates(engine):

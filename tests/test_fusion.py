@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from qa.fusion import fuse, reciprocal_rank, rerank, zscore
-from qa.query import Mode
+from qa.search.fusion import fuse, reciprocal_rank, rerank, zscore
+from qa.search.query import Mode
 
 
 def test_zscore_by_hand():

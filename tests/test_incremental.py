@@ -11,12 +11,12 @@ from tests.conftest import ROOT
 from tests.pdfs import pdf_bytes
 
 from qa import Engine, IndexUnusable, Settings
-from qa.build import build_index
 from qa.cli import main
 from qa.embed import Embedder
-from qa.generation import read_index
-from qa.generations import current_generation
-from qa.rows import DocumentRows, split_by_document
+from qa.index.build import build_index
+from qa.index.generation import read_index
+from qa.index.generations import current_generation
+from qa.index.rows import DocumentRows, split_by_document
 
 EDITED = "2024-astana-council-narrow-format.md"
 DELETED = "2023-minsk-tokayev-chairmanship-priorities.md"

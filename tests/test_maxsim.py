@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.maxsim import maxsim
-from qa.wordpieces import WordPieces
+from qa.index.wordpieces import WordPieces
+from qa.search.maxsim import maxsim
 
 
 def _unit(*rows: list[float]) -> np.ndarray:

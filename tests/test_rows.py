@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.generation import read_index
-from qa.rows import join_documents, split_by_document
+from qa.index.generation import read_index
+from qa.index.rows import join_documents, split_by_document
 
 QUESTION = "Who is the Secretary-General of the CSTO?"
 

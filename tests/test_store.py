@@ -6,8 +6,8 @@ import pytest
 from tests.conftest import CORPUS
 
 from qa import Engine, IndexUnusable
-from qa.generation import read_index
-from qa.generations import current_generation
+from qa.index.generation import read_index
+from qa.index.generations import current_generation
 
 QUESTION = "Who chaired the 2020 CSTO Council videoconference?"
 

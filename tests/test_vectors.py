@@ -4,8 +4,8 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import vectors
-from qa.vectors import Kind
+from qa.index import vectors
+from qa.index.vectors import Kind
 
 
 def _clustered(n: int, dimension: int = 32, clusters: int = 50, seed: int = 0) -> np.ndarray:
@@ -127,9 +127,9 @@ def test_an_engine_over_approximate_indexes_answers_as_over_exact_ones(engine, t
     from tests.conftest import CORPUS
 
     from qa import Engine
-    from qa.generation import read_index, write_index
-    from qa.generations import build_lock
-    from qa.vectors import VectorIndex
+    from qa.index.generation import read_index, write_index
+    from qa.index.generations import build_lock
+    from qa.index.vectors import VectorIndex
 
     index = read_index(engine.index_dir, mmap=False)
     for name in ("vectors", "sentence_vectors"):

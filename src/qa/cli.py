@@ -43,7 +43,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace, settings, full: bool):
-    from qa.build import build_index
+    from qa.index.build import build_index
 
     return build_index(
         args.corpus,
@@ -58,7 +58,7 @@ def _build(args: argparse.Namespace, settings, full: bool):
 
 def _watch(args: argparse.Namespace, settings) -> int:
     """Poll the corpus and run an incremental build whenever a file changes, until Ctrl-C."""
-    from qa.corpus import fingerprint
+    from qa.ingest.corpus import fingerprint
 
     max_bytes = int(args.max_size * 1_000_000)
     print(
@@ -130,7 +130,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from qa.app import serve  # gradio loads only for this command
+    from qa.web.app import serve  # gradio loads only for this command
 
     serve(args.corpus, args.index, host=args.host, port=args.port)
     return EXIT_OK
@@ -251,7 +251,7 @@ def _positive(text: str) -> float:
 
 
 def _add_mode(command: argparse.ArgumentParser) -> None:
-    from qa.query import Mode
+    from qa.search.query import Mode
 
     command.add_argument(
         "--mode",

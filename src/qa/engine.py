@@ -9,16 +9,16 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from qa.build import BuildReport, build_index  # also importable from here, as before
-from qa.corpus import DEFAULT_MAX_BYTES, Document
 from qa.embed import Embedder, load_embedder
-from qa.filters import PassageFilter
-from qa.generation import StoredIndex, read_index
-from qa.generations import current_generation
-from qa.manifest import IndexUnusable
-from qa.query import Mode, Query, SearchParams
+from qa.index.build import BuildReport, build_index  # also importable from here, as before
+from qa.index.generation import StoredIndex, read_index
+from qa.index.generations import current_generation
+from qa.index.manifest import IndexUnusable
+from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
-from qa.retrieval import Hit, search
+from qa.search.filters import PassageFilter
+from qa.search.query import Mode, Query, SearchParams
+from qa.search.retrieval import Hit, search
 from qa.settings import Settings
 
 

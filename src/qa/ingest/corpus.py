@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from qa import formats
+from qa.ingest import formats
 
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20_000_000

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.wordpieces import WordPieces
+from qa.index.wordpieces import WordPieces
 
 
 def maxsim(

@@ -1,7 +1,7 @@
 """Incremental builds: compare the corpus with the live generation and plan what to redo.
 
 A document whose file has the same SHA-256 as in the live generation is kept with all its
-stored rows (passages, sentences, their vectors: `qa.rows.DocumentRows`); only new and
+stored rows (passages, sentences, their vectors: `qa.index.rows.DocumentRows`); only new and
 changed files are parsed (and then chunked and embedded by the build). Rows of changed,
 deleted or now unreadable files are dropped.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped, parse_document, scan, sha256
-from qa.generation import StoredIndex, live_manifest, read_index
-from qa.generations import current_generation
-from qa.manifest import IndexUnusable
-from qa.rows import DocumentRows, split_by_document
+from qa.index.generation import StoredIndex, live_manifest, read_index
+from qa.index.generations import current_generation
+from qa.index.manifest import IndexUnusable
+from qa.index.rows import DocumentRows, split_by_document
+from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document, Skipped, parse_document, scan, sha256
 from qa.settings import Settings
 
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa.duplicates import collapse
-from qa.fusion import fuse, rerank
-from qa.generation import StoredIndex
-from qa.maxsim import maxsim
-from qa.query import Leg, Query, SearchParams
-from qa.vectors import VectorIndex
+from qa.index.generation import StoredIndex
+from qa.index.vectors import VectorIndex
+from qa.search.duplicates import collapse
+from qa.search.fusion import fuse, rerank
+from qa.search.maxsim import maxsim
+from qa.search.query import Leg, Query, SearchParams
 
 PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
 SENTENCE_LEGS = (Leg.BM25_SENTENCE, Leg.DENSE_SENTENCE, Leg.DENSE_TITLED_SENTENCE)

@@ -3,7 +3,7 @@
     index/
       CURRENT               name of the live generation, replaced atomically
       .lock                 held while a build runs; names the builder's pid
-      gen-<time>-<pid>/     one generation's files (`qa.generation`)
+      gen-<time>-<pid>/     one generation's files (`qa.index.generation`)
 
 A build writes a new generation in a hidden staging folder, renames it to `gen-*`, then
 points CURRENT at it with one atomic rename, so a reader sees the old generation or the new

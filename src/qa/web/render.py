@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 
-from qa.build import BuildReport
-from qa.corpus import SUFFIXES, is_article
 from qa.engine import IndexInfo
+from qa.index.build import BuildReport
+from qa.ingest.corpus import SUFFIXES, is_article
 from qa.results import Answer, Passage, Source
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

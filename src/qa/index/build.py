@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import Chunker, split_sentences
-from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped
 from qa.embed import Embedder, load_embedder
-from qa.generation import live_manifest, write_index
-from qa.generations import build_lock, current_generation, remove_leftovers
-from qa.incremental import plan_build
-from qa.manifest import DocumentEntry, Manifest
-from qa.rows import DocumentRows, join_documents
+from qa.index.generation import live_manifest, write_index
+from qa.index.generations import build_lock, current_generation, remove_leftovers
+from qa.index.incremental import plan_build
+from qa.index.manifest import DocumentEntry, Manifest
+from qa.index.rows import DocumentRows, join_documents
+from qa.ingest.chunking import Chunker, split_sentences
+from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document, Skipped
 from qa.settings import ChunkUnit, Settings
 
 

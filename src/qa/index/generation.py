@@ -6,7 +6,7 @@
                         bm25/, bm25-sentences/
 
 Plain files, no pickle. `read_index` loads the live one and checks that its parts agree;
-`write_index` writes a new one and makes it live (`qa.generations.publish`).
+`write_index` writes a new one and makes it live (`qa.index.generations.publish`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.corpus import Document
-from qa.generations import current_generation, publish
-from qa.lexical import Lexical
-from qa.manifest import IndexUnusable, Manifest
-from qa.vectors import VectorIndex
-from qa.wordpieces import WordPieces
+from qa.index.generations import current_generation, publish
+from qa.index.lexical import Lexical
+from qa.index.manifest import IndexUnusable, Manifest
+from qa.index.vectors import VectorIndex
+from qa.index.wordpieces import WordPieces
+from qa.ingest.corpus import Document
 
 _REBUILD = "run `qa index --full` to rebuild it"
 
@@ -168,7 +168,7 @@ def write_index(index_dir: Path, index: StoredIndex, manifest: Manifest) -> Path
     """Write `index` as a new generation with `manifest` (row counts and versions added)
     and make it the live one; remove older generations.
 
-    The caller holds `qa.generations.build_lock(index_dir)`.
+    The caller holds `qa.index.generations.build_lock(index_dir)`.
     """
 
     def write(folder: Path) -> None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.corpus import Document
-from qa.generation import StoredIndex, StoredPassage
-from qa.lexical import Lexical
-from qa.vectors import VectorIndex
-from qa.wordpieces import WordPieces
+from qa.index.generation import StoredIndex, StoredPassage
+from qa.index.lexical import Lexical
+from qa.index.vectors import VectorIndex
+from qa.index.wordpieces import WordPieces
+from qa.ingest.corpus import Document
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def join_documents(parts: Sequence[DocumentRows], dimension: int) -> StoredIndex
     """One index of these documents, in this order: their rows concatenated, passages and
     sentences renumbered, the FAISS indexes filled and the BM25 indexes built from the texts.
 
-    The caller writes it with its manifest (`qa.generation.write_index`).
+    The caller writes it with its manifest (`qa.index.generation.write_index`).
     """
     documents = [part.document for part in parts]
     passages: list[StoredPassage] = []
