@@ -145,6 +145,7 @@ def _normal(text: str) -> str:
 def test_a_question_gets_the_answer_sentence_its_citations_and_the_export(page, engine):
     from playwright.sync_api import expect
 
+    page.locator("#question textarea").wait_for()
     assert page.evaluate("window.scrollY") == 0  # the page opens at its header
     page.keyboard.press("/")  # focuses the question box; Esc clears it
     page.keyboard.type("something to clear")
@@ -159,9 +160,18 @@ def test_a_question_gets_the_answer_sentence_its_citations_and_the_export(page, 
     page.locator("#chat .qa-answer").nth(1).wait_for()
     answer = page.locator("#chat .qa-answer-text").last
     expect(answer).to_be_in_viewport()  # the newest answer's start, at every width
+    first_line = answer.bounding_box()["y"]
+    assert 0 <= first_line and first_line + 24 <= page.viewport_size["height"]
     assert _normal(answer.inner_text()) == _normal(expected.text) + " [1]"
     cards = page.locator("#chat .qa-answer").last.locator(".qa-card")
     assert cards.count() == 3
+    # The answered page is the README's picture: QA_SCREENSHOT=docs/screenshot.png saves it.
+    if os.environ.get("QA_SCREENSHOT"):
+        page.wait_for_timeout(800)  # let fonts and the scroll to the answer settle
+        shot = Path(os.environ["QA_SCREENSHOT"])
+        if page.viewport_size["width"] < 600:
+            shot = shot.with_name(f"{shot.stem}-phone{shot.suffix}")
+        page.screenshot(path=str(shot), full_page=page.viewport_size["width"] >= 600)
     card = cards.first
     assert card.locator(".qa-file").inner_text() == expected.passages[0].source
     assert _normal(card.locator(".qa-title").inner_text()) == expected.passages[0].title
@@ -193,13 +203,6 @@ def test_a_question_gets_the_answer_sentence_its_citations_and_the_export(page, 
     for passage in expected.passages:
         cited = f"{passage.source}, characters {passage.start}–{passage.end}"
         assert cited in markdown and _normal(passage.title) in markdown
-    # The answered page is the README's picture: QA_SCREENSHOT=docs/screenshot.png saves it.
-    if os.environ.get("QA_SCREENSHOT"):
-        page.wait_for_timeout(800)  # let fonts and the scroll settle
-        shot = Path(os.environ["QA_SCREENSHOT"])
-        if page.viewport_size["width"] < 600:
-            shot = shot.with_name(f"{shot.stem}-phone{shot.suffix}")
-        page.screenshot(path=str(shot), full_page=page.viewport_size["width"] >= 600)
 
 
 def test_an_empty_question_gets_a_message_not_a_trace(page):
@@ -297,7 +300,7 @@ def test_rebuild_embeds_only_the_edited_file_and_reports_it(page, server):
     _ask(page, "What did the delegates plant?")
     answer = page.locator("#chat .qa-answer-text").last
     answer.wait_for()
-    assert _normal(answer.inner_text()) == "The delegates also planted a cedar in Astana."
+    assert _normal(answer.inner_text()) == "The delegates also planted a cedar in Astana. [1]"
 
     page.locator("#rebuild").click()  # nothing changed since
     page.locator("#build-status .qa-ok", has_text="no changes").wait_for()

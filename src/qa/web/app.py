@@ -287,18 +287,24 @@ def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: 
     # semibold text takes the 700 face.
     plex = gr.themes.LocalFont("IBM Plex Sans", weights=(400, 700))
     theme = gr.themes.Soft(primary_hue="indigo", font=(plex, "ui-sans-serif", "sans-serif"))
-    app.queue(default_concurrency_limit=2).launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        quiet=True,  # gradio's own lines suggest share=True, which this app never uses
-        prevent_thread_lock=True,
-        show_error=False,
-        max_file_size=4 * render.MAX_UPLOAD_BYTES,
-        footer_links=["api"],
-        theme=theme,
-        css=assets.CSS,
-        head=f"<script>{assets.PAGE_JS}</script>",
-    )
+    try:
+        app.queue(default_concurrency_limit=2).launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            quiet=True,  # gradio's own lines suggest share=True, which this app never uses
+            prevent_thread_lock=True,
+            show_error=False,
+            max_file_size=4 * render.MAX_UPLOAD_BYTES,
+            footer_links=["api"],
+            theme=theme,
+            css=assets.CSS,
+            head=f"<script>{assets.PAGE_JS}</script>",
+        )
+    except OSError as error:  # the port is taken: one line, no trace
+        raise RuntimeError(
+            f"cannot serve on {host}:{port} ({error.strerror or 'in use'}); choose another "
+            "port with --port or QA_PORT"
+        ) from None
     print(f"qa: the chat is on {app.local_url} (Ctrl-C stops it)", flush=True)
     app.block_thread()
