@@ -393,6 +393,7 @@ def test_uploads_land_in_the_corpus_folder_only(tmp_path):
     assert [p.name for p in (tmp_path / "corpus").iterdir()] == ["good.md"]
 
 
+@pytest.mark.parametrize("page", [PHONE], ids=["phone"], indirect=True)
 def test_delete_asks_moves_the_file_to_the_trash_and_the_article_no_longer_answers(page, server):
     from playwright.sync_api import expect
 
@@ -428,3 +429,25 @@ def test_delete_asks_moves_the_file_to_the_trash_and_the_article_no_longer_answe
     assert (
         page.locator("#chat .qa-answer").last.locator(".qa-file", has_text="kestrel").count() == 0
     )
+
+
+def test_documents_skipped_files_and_delete_without_a_browser(corpus_copy, index_copy):
+    service = ChatService(corpus_copy, index_copy, build_if_missing=False)
+    rows = service.documents()
+    assert [r.source for r in rows] == list(service.engine.info().sources)
+    assert sum(r.passages for r in rows) == service.engine.info().passages
+    (corpus_copy / "new.md").write_text("Not indexed yet.\n")
+    assert [(s.source, s.reason.split(":")[0]) for s in service.skipped()] == [
+        ("new.md", "not in the index yet")
+    ]
+    source = rows[0].source
+    moved = service.delete(source)
+    assert moved == corpus_copy / ".trash" / source and moved.is_file()
+    assert not (corpus_copy / source).exists()
+    with pytest.raises(ValueError, match="no longer in the corpus folder"):
+        service.delete(source)
+    with pytest.raises(ValueError, match="not an indexed article"):
+        service.delete("../outside.md")
+    shutil.copy(moved, corpus_copy / source)  # back, and deleted again: both copies are kept
+    again = service.delete(source)
+    assert again.parent == moved.parent and again != moved and moved.is_file()

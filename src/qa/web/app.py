@@ -97,22 +97,17 @@ def build_app(service: ChatService):
 
     def ask_delete(source):
         if not source:
-            return gr.update(visible=False), "", render.notice_html("Choose an article first.")
+            return gr.update(visible=False), render.notice_html("Choose an article first.")
         question = (
             f"Move {source} to {service.corpus_dir.name}/{TRASH}/ and remove it from the index?"
         )
-        return gr.update(visible=True), render.notice_html(question, "ok"), ""
+        return gr.update(visible=True), render.notice_html(question, "ask")
 
     def delete(source, progress=gr.Progress(track_tqdm=True)):
         try:
             moved = service.delete(source)
-        except (KeyError, FileNotFoundError) as error:
-            message = (
-                f"{error.args[0]} is not an indexed article"
-                if isinstance(error, KeyError)
-                else str(error)
-            )
-            return gr.update(visible=False), *(gr.update(),) * 4, render.notice_html(message), ""
+        except ValueError as error:
+            return gr.update(visible=False), *(gr.update(),) * 4, render.notice_html(str(error)), ""
         *shown, status = rebuild((), progress)
         where = moved.relative_to(service.corpus_dir.parent).as_posix()
         done = render.notice_html(f"Moved {source} to {where}.", "ok")
@@ -235,9 +230,7 @@ def build_app(service: ChatService):
             rebuild, None, [*shown, status], api_visibility="private", show_progress_on=status
         )
         show.click(open_document, chosen, viewer, api_visibility="private")
-        remove.click(
-            ask_delete, chosen, [confirm_row, docs_status, viewer], api_visibility="private"
-        )
+        remove.click(ask_delete, chosen, [confirm_row, docs_status], api_visibility="private")
         cancel.click(
             lambda: (gr.update(visible=False), ""),
             None,

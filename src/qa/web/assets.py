@@ -52,10 +52,13 @@ mark.qa-marked { background: #dbeafe; color: #1f2937; }
 #chat .message-row.user-row { scroll-margin-top: 44px; }
 #documents .qa-documents table { width: 100%; border-collapse: collapse; font-size: .92em;
   border: none; }
+#documents .qa-documents tr { border: none; }
 #documents .qa-documents th, #documents .qa-documents td { text-align: left; padding: 4px 8px;
   vertical-align: top; border: none; border-bottom: 1px solid var(--border-color-primary); }
 .qa-documents td.qa-num { text-align: right; }
 .qa-docs-wrap { overflow-x: auto; }
+.qa-documents .qa-file { word-break: break-all; }
+.qa-ask { background: #fef3c7; color: #92400e; }
 .qa-skipped h4 { margin: 12px 0 4px 0; }
 .qa-skipped ul { margin: 0 0 0 18px; }
 .qa-document .qa-article-text { max-height: 480px; }

@@ -105,7 +105,7 @@ def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
     cited = " ".join(_cite(rank) for rank in range(1, len(answer.passages) + 1))
     return (
         '<div class="qa-answer">'
-        f'<blockquote class="qa-answer-text">{text_html(answer.text)} {_cite(1)}</blockquote>'
+        f'<blockquote class="qa-answer-text">{_answer_text_html(answer)} {_cite(1)}</blockquote>'
         f'<p class="qa-answer-cite">{_cite(1)} {_byline(top)}</p>'
         f'<p class="qa-sources">Passages {cited}'
         '<button class="qa-copy" type="button" title="Copy the answer with its source">'
@@ -153,7 +153,8 @@ def info_html(info: IndexInfo | None, error: str | None = None) -> str:
 
 
 def notice_html(message: str, kind: str = "error") -> str:
-    """A one-line message for the page (an empty question, an unusable index...)."""
+    """A message for the page (an empty question, an unusable index...); `kind` is "error",
+    "ok" or "ask" (a question put to the user)."""
     return f'<div class="qa-notice qa-{kind}">{_lines_html(message)}</div>'
 
 
@@ -183,8 +184,9 @@ def documents_html(rows: list, skipped: list[Skipped]) -> str:
             for row in rows
         )
         table = (
-            '<table class="qa-docs"><thead><tr><th>Title</th><th>Publisher</th><th>Date</th>'
-            f"<th>Passages</th><th>File</th></tr></thead><tbody>{body}</tbody></table>"
+            '<div class="qa-docs-wrap"><table class="qa-docs"><thead><tr><th>Title</th>'
+            "<th>Publisher</th><th>Date</th><th>Passages</th><th>File</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
         )
     else:
         table = '<p class="qa-empty">No article is indexed.</p>'
@@ -261,6 +263,11 @@ def _clamp(passage: Passage, start: int, end: int) -> tuple[int, int]:
         min(max(start - passage.start, 0), length),
         min(max(end - passage.start, 0), length),
     )
+
+
+def _answer_text_html(answer: Answer) -> str:
+    """The answer sentence, escaped."""
+    return text_html(answer.text)
 
 
 def _cite(rank: int) -> str:

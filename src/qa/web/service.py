@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,25 +197,25 @@ class ChatService:
 
     def delete(self, source: str) -> Path:
         """Move an indexed article into the corpus folder's hidden `.trash/`, keeping its
-        relative path (a timestamp is added when the trash holds that name already).
+        relative path (a number is added when the trash holds that name already).
 
         Returns:
             Where the file now is. Run `rebuild` to drop it from the index.
 
         Raises:
-            KeyError: `source` is not an indexed article.
-            FileNotFoundError: its file is gone already.
+            ValueError: `source` is not an indexed article, or its file is gone already.
         """
         engine = self.current()
         if engine is None or source not in engine.info().sources:
-            raise KeyError(source)
+            raise ValueError(f"{source} is not an indexed article: choose one from the list.")
         path = self.corpus_dir / source
         if not path.is_file():
-            raise FileNotFoundError(f"{source} is no longer in the corpus folder")
-        target = self.corpus_dir / TRASH / source
-        if target.exists():
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            target = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
+            raise ValueError(f"{source} is no longer in the corpus folder: rebuild the index.")
+        first = target = self.corpus_dir / TRASH / source
+        copies = 0
+        while target.exists():  # an earlier copy of the same name stays
+            copies += 1
+            target = first.with_name(f"{first.stem}.{copies}{first.suffix}")
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
         return target
