@@ -226,6 +226,8 @@ def test_gradio_client_ask_returns_the_cli_json(server, engine):
         passage.pop("score")
     assert got == expected
     assert len(client.predict(question, api_name="/ask")["passages"]) == 5
+    log = (server[1].parent / "server.log").read_text()
+    assert f"qa: the chat is on {url}" in log and "share=True" not in log
 
 
 def test_an_uploaded_article_with_injections_is_answered_and_shown_as_text(page, server, tmp_path):

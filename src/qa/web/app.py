@@ -24,6 +24,8 @@ def build_app(service: ChatService):
     """The Gradio Blocks app for `service`."""
     import gradio as gr
 
+    exports = tempfile.TemporaryDirectory(prefix="qa-exports-")  # removed when the app ends
+
     def info():
         engine = service.current()
         return render.info_html(engine.info() if engine else None, service.error)
@@ -60,7 +62,7 @@ def build_app(service: ChatService):
             {"role": "assistant", "content": render.answer_html(answer, service.articles(answer))},
         ]
         answers.append(answer)
-        return history, "", "", answers, _export_file(answers)
+        return history, "", "", answers, _export_file(answers, exports.name)
 
     def upload(files):
         outcomes = service.save_uploads(list(files or []))
@@ -249,10 +251,9 @@ def build_app(service: ChatService):
     return app
 
 
-def _export_file(answers) -> str:
-    """The conversation written as Markdown to a new temporary file, for the download."""
-    folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
-    path = folder / "qa-conversation.md"
+def _export_file(answers, folder: str) -> str:
+    """The conversation as Markdown in a new file under `folder`, for the download."""
+    path = Path(tempfile.mkdtemp(dir=folder)) / "qa-conversation.md"
     path.write_text(conversation_markdown(answers), encoding="utf-8")
     return str(path)
 

@@ -68,8 +68,8 @@ mark.qa-marked { background: #dbeafe; color: #1f2937; }
 .qa-examples button { white-space: normal; text-align: left; }
 footer .divider:first-child, footer .divider:last-child { display: none; }
 @media (max-width: 640px) {
-  #chat .message-row { padding-left: 2px; padding-right: 2px; }
-  #chat .message-row .message { padding: 6px; }
+  #chat .message-row { margin: 8px 2px; max-width: 100%; padding: 0; }
+  #chat .message-row .message { padding: 4px; }
   .qa-answer-text { font-size: 1em; padding: 8px 10px; }
   .qa-documents th:nth-child(2), .qa-documents td:nth-child(2) { display: none; }
 }
