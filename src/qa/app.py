@@ -157,17 +157,14 @@ def build_app(service: ChatService):
     def respond(question, history, k, sources, date_from, date_to):
         history = list(history or [])
         try:
+            date_from, date_to = web.date_range(date_from, date_to)
             answer = service.ask(
-                question,
-                int(k),
-                sources=sources or None,
-                date_from=web.date_filter(date_from),
-                date_to=web.date_filter(date_to),
+                question, int(k), sources=sources or None, date_from=date_from, date_to=date_to
             )
         except (ValueError, IndexUnusable) as error:
             return history, question, web.notice_html(str(error))
         history += [
-            {"role": "user", "content": web.text_html(question.strip())},
+            {"role": "user", "content": web.text_html(answer.question.strip())},
             {"role": "assistant", "content": web.answer_html(answer, service.articles(answer))},
         ]
         return history, "", ""

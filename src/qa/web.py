@@ -6,14 +6,14 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
+from qa import dates
 from qa.build import BuildReport
-from qa.corpus import SUFFIXES
+from qa.corpus import SUFFIXES, shown
 from qa.engine import IndexInfo
 from qa.results import Answer, Passage, Source
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 _LISTED = 20  # file names a rebuild report lists per kind of change
-_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # One pass, so no entity is escaped twice: HTML's special characters, and the signs Markdown,
 # LaTeX or a template could read as syntax, so corpus text stays inert even where a renderer
@@ -130,11 +130,11 @@ def report_html(report: BuildReport) -> str:
     ]
     for what in ("added", "changed", "removed"):
         names = getattr(report, what)
-        lines += [f"{what} {name}" for name in names[:_LISTED]]
+        lines += [f"{what} {shown(name)}" for name in names[:_LISTED]]
         if len(names) > _LISTED:
             lines.append(f"{what} … and {len(names) - _LISTED} more")
-    lines += [f"skipped {s.source}: {s.reason}" for s in report.skipped]
-    lines += [f"note {n.source}: {n.reason}" for n in report.notes]
+    lines += [f"skipped {shown(s.source)}: {s.reason}" for s in report.skipped]
+    lines += [f"note {shown(n.source)}: {n.reason}" for n in report.notes]
     return notice_html("\n".join(lines), "error" if report.skipped else "ok")
 
 
@@ -147,14 +147,18 @@ def date_filter(value: str | None) -> str | None:
     """A date filter from a text box: None when blank, else an ISO date.
 
     Raises:
-        ValueError: the value is not YYYY, YYYY-MM or YYYY-MM-DD.
+        ValueError: the value is not a date (YYYY, YYYY-MM or YYYY-MM-DD).
     """
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not _DATE.fullmatch(value):
-        raise ValueError(f"dates are YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
-    return value
+    return dates.date_range(value, None, ("Date", "To"))[0]
+
+
+def date_range(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+    """The form's From and To boxes as a checked date range (blank boxes are open ends).
+
+    Raises:
+        ValueError: a box does not hold a date, or From is after To.
+    """
+    return dates.date_range(date_from, date_to, ("From", "To"))
 
 
 def upload_name(name: str, size: int, suffixes: Sequence[str] = SUFFIXES) -> str:
