@@ -16,6 +16,7 @@ one, never half of one. A build killed on the way leaves the staging folder or a
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -41,11 +42,18 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 2
 _POINTER = "CURRENT"
+_NEARLY_FULL = 1_000_000  # free bytes below which a failed write is taken for a full disk
+_READ_ATTEMPTS = 3  # a generation removed while read is retried with the newer live one
 _VERSIONED = ("qa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy")
 
 
 class IndexUnusable(RuntimeError):
     """The index cannot serve questions: missing, broken, or built differently."""
+
+
+class IndexNotWritable(RuntimeError):
+    """A build cannot write the index folder (no space left, read-only); the live
+    generation is unchanged and still answers."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,9 @@ def read_manifest(index_dir: Path) -> dict | None:
 def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
     """Load the live generation and check that its parts agree.
 
+    A generation that a build removes while it is being read (it was made stale by a newer
+    one) is not an error: the newer live generation is read instead.
+
     Args:
         index_dir: the index folder.
         mmap: map the FAISS indexes read-only (fast to load, shared between processes);
@@ -117,10 +128,22 @@ def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
     Raises:
         IndexUnusable: there is no index, or it is incomplete, corrupt or inconsistent.
     """
-    path = current_generation(index_dir)
+    for _ in range(_READ_ATTEMPTS - 1):
+        path = current_generation(index_dir)
+        try:
+            return _read_generation(index_dir, path, mmap)
+        except IndexUnusable:
+            if current_generation(index_dir) == path:
+                raise
+    return _read_generation(index_dir, current_generation(index_dir), mmap)
+
+
+def _read_generation(index_dir: Path, path: Path | None, mmap: bool) -> StoredIndex:
+    """Load one generation; see `read_index`."""
     if path is None:
         raise IndexUnusable(f"no index in {index_dir}/: run `qa index` to build it")
     rebuild = "run `qa index --full` to rebuild it"
+    reading = "manifest.json"
     try:
         manifest = json.loads((path / "manifest.json").read_text())
         if manifest.get("format_version") != FORMAT_VERSION:
@@ -128,23 +151,33 @@ def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
                 f"the index in {index_dir}/ has format {manifest.get('format_version')}, "
                 f"this qa reads format {FORMAT_VERSION}: {rebuild}"
             )
+        reading = "documents.jsonl"
         documents = [Document.from_dict(row) for row in _read_jsonl(path / "documents.jsonl")]
+        reading = "passages.jsonl"
         passages = [StoredPassage(**row) for row in _read_jsonl(path / "passages.jsonl")]
+        reading = "vectors.faiss"
         vectors = read_vectors(path / "vectors.faiss", mmap)
+        reading = "sentences.npy"
         sentences = np.load(path / "sentences.npy")
         if sentences.ndim != 2 or sentences.shape[1] != 3:
             raise ValueError(f"sentences.npy has the shape {sentences.shape}, not (n, 3)")
+        reading = "sentences.faiss"
         sentence_vectors = read_vectors(path / "sentences.faiss", mmap)
+        reading = "sentences-titled.faiss"
         titled_sentence_vectors = read_vectors(path / "sentences-titled.faiss", mmap)
+        reading = "tokens*.npy"
         tokens = TokenStore.load(path)
+        reading = "bm25/"
         lexical = Lexical.load(path / "bm25", len(passages))
+        reading = "bm25-sentences/"
         lexical_sentences = Lexical.load(path / "bm25-sentences", len(sentences))
     except IndexUnusable:
         raise
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
+    # EOFError: an empty .npy; the others: missing, truncated or garbled files.
+    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, RuntimeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise IndexUnusable(
-            f"the index in {index_dir}/ is damaged ({reason}): {rebuild}"
+            f"the index in {index_dir}/ is damaged ({reading}: {reason}): {rebuild}"
         ) from error
     if vectors.ntotal != len(passages):
         raise IndexUnusable(
@@ -191,16 +224,52 @@ def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
 def write_index(index_dir: Path, index: StoredIndex) -> Path:
     """Write a new generation and make it the live one; remove older generations.
 
+    Every file and folder of the generation is flushed to disk (fsync) before CURRENT
+    switches to it, so a power loss cannot leave a live generation with empty files.
     The caller holds `build_lock(index_dir)`.
-    """
-    import faiss
 
+    Raises:
+        IndexNotWritable: the disk is full, or the folder cannot be written; what was
+            written is removed at once and the previous generation stays live.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     previous = current_generation(index_dir)
     # Names sort in build order (to the microsecond), which `remove_leftovers` relies on.
     name = f"gen-{datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
     staging = index_dir / f".{name}.tmp"
-    staging.mkdir()
+    pointer = index_dir / f".{_POINTER}.tmp"
+    switched = False
+    try:
+        staging.mkdir()
+        _write_generation(staging, index)
+        _fsync_tree(staging)
+        os.rename(staging, index_dir / name)
+        _fsync_dir(index_dir)
+        with pointer.open("w") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(pointer, index_dir / _POINTER)  # the switch: atomic on POSIX
+        switched = True
+        _fsync_dir(index_dir)
+    except (OSError, RuntimeError) as error:  # faiss reports a failed write as RuntimeError
+        if switched:
+            raise
+        full = _disk_full(index_dir, error)
+        for path in (staging, index_dir / name, pointer):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists():
+                path.unlink(missing_ok=True)
+        raise _not_writable(index_dir, error, full, _estimated_bytes(index), previous) from None
+    # The previous generation stays until the next build: a reader may be loading it.
+    _remove_stale(index_dir, keep={name, previous.name if previous else name})
+    return index_dir / name
+
+
+def _write_generation(folder: Path, index: StoredIndex) -> None:
+    import faiss
+
     manifest = {
         **index.manifest,
         "format_version": FORMAT_VERSION,
@@ -208,25 +277,53 @@ def write_index(index_dir: Path, index: StoredIndex) -> Path:
         "sentence_count": len(index.sentences),
         "versions": _versions(),
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    _write_jsonl(staging / "documents.jsonl", (asdict(d) for d in index.documents))
-    _write_jsonl(staging / "passages.jsonl", (asdict(p) for p in index.passages))
-    faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
-    np.save(staging / "sentences.npy", index.sentences)
-    faiss.write_index(index.sentence_vectors, str(staging / "sentences.faiss"))
-    faiss.write_index(index.titled_sentence_vectors, str(staging / "sentences-titled.faiss"))
-    index.tokens.save(staging)
-    index.lexical.save(staging / "bm25")
-    index.lexical_sentences.save(staging / "bm25-sentences")
-    _fsync_dir(staging)
-    os.rename(staging, index_dir / name)
-    pointer = index_dir / f".{_POINTER}.tmp"
-    pointer.write_text(name + "\n")
-    os.replace(pointer, index_dir / _POINTER)  # the switch: atomic on POSIX
-    _fsync_dir(index_dir)
-    # The previous generation stays until the next build: a reader may be loading it.
-    _remove_stale(index_dir, keep={name, previous.name if previous else name})
-    return index_dir / name
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    _write_jsonl(folder / "documents.jsonl", (asdict(d) for d in index.documents))
+    _write_jsonl(folder / "passages.jsonl", (asdict(p) for p in index.passages))
+    faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
+    np.save(folder / "sentences.npy", index.sentences)
+    faiss.write_index(index.sentence_vectors, str(folder / "sentences.faiss"))
+    faiss.write_index(index.titled_sentence_vectors, str(folder / "sentences-titled.faiss"))
+    index.tokens.save(folder)
+    index.lexical.save(folder / "bm25")
+    index.lexical_sentences.save(folder / "bm25-sentences")
+
+
+def _disk_full(index_dir: Path, error: BaseException) -> bool:
+    """Whether a failed write ran out of space (faiss does not say why a write failed)."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    try:
+        return shutil.disk_usage(index_dir).free < _NEARLY_FULL
+    except OSError:
+        return False
+
+
+def _not_writable(
+    index_dir: Path, error: BaseException, full: bool, needed: int, previous: Path | None
+) -> IndexNotWritable:
+    """The one-line message for a build that could not write its generation."""
+    kept = "the previous index is unchanged" if previous else "no index was written"
+    if full:
+        megabytes = max(1, -(-needed // 1_000_000))
+        return IndexNotWritable(
+            f"no space left on {index_dir}/ (needed about {megabytes} MB); {kept}: "
+            "free some space and run `qa index` again"
+        )
+    if isinstance(error, OSError) and error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return IndexNotWritable(f"cannot write to {index_dir}/ ({error.strerror}); {kept}")
+    reason = (str(error).splitlines() or [type(error).__name__])[0]
+    return IndexNotWritable(f"cannot write the index in {index_dir}/ ({reason}); {kept}")
+
+
+def _estimated_bytes(index: StoredIndex) -> int:
+    """Roughly how many bytes a generation of `index` takes on disk."""
+    arrays = (index.sentences, index.tokens.vectors, index.tokens.first, index.tokens.offsets)
+    total = sum(array.nbytes for array in arrays)
+    for vectors in (index.vectors, index.sentence_vectors, index.titled_sentence_vectors):
+        total += vectors.ntotal * (int(getattr(vectors, "code_size", 4 * vectors.d)) + 8)
+    # The documents' texts, their passages, and the two BM25 indexes over them.
+    return total + 3 * sum(len(d.text.encode("utf-8", "replace")) for d in index.documents)
 
 
 @contextmanager
@@ -238,8 +335,18 @@ def build_lock(index_dir: Path, on_wait: Callable[[str], None] | None = None) ->
         on_wait: called once with a message naming the running build when this one has
             to wait for it.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a+") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / ".lock", "a+")  # noqa: SIM115 - closed below
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise IndexNotWritable(
+            f"cannot write to {index_dir}/ ({reason}): a build needs a folder it can write; "
+            "the index there still answers questions"
+            if current_generation(index_dir)
+            else f"cannot write to {index_dir}/ ({reason}): name another folder with --index"
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -261,26 +368,34 @@ def build_lock(index_dir: Path, on_wait: Callable[[str], None] | None = None) ->
 
 
 def remove_leftovers(index_dir: Path) -> list[str]:
-    """Remove what killed builds left: staging folders and generations never made live.
+    """Remove every generation that is not live, and what killed builds left.
 
-    The caller holds `build_lock(index_dir)`. Generations older than the live one stay
-    (a reader may still be loading one); the next written generation clears them.
+    The caller holds `build_lock(index_dir)`, so no other build is writing a generation.
+    A reader that was loading a removed generation reads the live one instead
+    (`read_index`).
 
     Returns:
-        The names removed.
+        The names of what killed builds left: staging folders, generations never made live,
+        and generations older than the one before the live one (a build killed after its
+        switch left them). The generation before the live one, which every build keeps for
+        readers, is removed without being named.
     """
     if not index_dir.is_dir():
         return []
     live = current_generation(index_dir)
+    generations = sorted(p.name for p in index_dir.iterdir() if p.name.startswith("gen-"))
+    older = [name for name in generations if live is not None and name < live.name]
+    kept_for_readers = older[-1] if older else None
     removed = []
     for path in sorted(index_dir.iterdir()):
-        orphan = path.name.startswith("gen-") and (live is None or path.name > live.name)
-        if path.name.endswith(".tmp") or orphan:
+        stale = path.name.startswith("gen-") and (live is None or path.name != live.name)
+        if path.name.endswith(".tmp") or stale:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
-            removed.append(path.name)
+            if path.name != kept_for_readers:
+                removed.append(path.name)
     return removed
 
 
@@ -318,6 +433,18 @@ def _write_jsonl(path: Path, rows: Iterator[dict]) -> None:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file under `folder`, then each folder, to disk."""
+    for parent, _, files in os.walk(folder, topdown=False):
+        for name in files:
+            fd = os.open(Path(parent) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(parent))
 
 
 def _fsync_dir(path: Path) -> None:
