@@ -38,7 +38,8 @@ class BuildReport:
         embedded: how many passages were embedded (0 when nothing changed).
         embedded_sentences: how many sentences were embedded.
         full_reason: why every document was rebuilt; None for an incremental build.
-        notes: files indexed with a remark (a fallback text encoding).
+        notes: files indexed with a remark (a fallback text encoding, a date that was not
+            one, a PDF reader's warning).
         generation: the generation written, None when the live one was still current.
         cleaned: leftovers of killed builds that were removed.
     """
@@ -262,8 +263,10 @@ def _existing_settings(index_dir: Path) -> Settings | None:
 
 
 def _notes(documents: Iterable[Document]) -> list[Skipped]:
-    return [
-        Skipped(d.source, f"not UTF-8: decoded as {d.encoding}")
-        for d in documents
-        if d.encoding is not None
-    ]
+    """Remarks on indexed files: a fallback or declared encoding, a date that was not one."""
+    notes = []
+    for document in documents:
+        if document.encoding is not None:
+            notes.append(Skipped(document.source, f"not UTF-8: decoded as {document.encoding}"))
+        notes += [Skipped(document.source, note) for note in document.notes]
+    return notes
