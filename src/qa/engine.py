@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
@@ -19,6 +20,8 @@ from qa.results import Answer, Passage, Source
 from qa.retrieval import Hit, Mode, search
 from qa.settings import Settings
 from qa.store import IndexUnusable, StoredIndex, current_generation, read_index
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -162,11 +165,15 @@ class Engine:
                 left out when a range is given.
             sources: keep only these files (paths relative to the corpus folder).
 
+        A question holding lone surrogates (bytes that were not UTF-8, as a shell passes
+        them) is read with U+FFFD in their place; `Answer.question` is the cleaned text.
+
         Raises:
-            ValueError: the question is empty or `k` is below 1.
+            ValueError: the question is empty (or has no readable text) or `k` is below 1.
         """
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty: ask something")
+        question = _readable(question)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
         loaded = self._snapshot()  # everything below reads this one generation
@@ -223,6 +230,17 @@ class Engine:
             )
         owners = np.fromiter((p.doc for p in index.passages), np.int64, len(index.passages))
         return _Loaded(index, embedder, PassageFilter(index.documents, owners))
+
+
+def _readable(question: str) -> str:
+    """The question with each lone surrogate (not text: the tokenizer refuses it) replaced
+    by U+FFFD."""
+    cleaned = _SURROGATES.sub("\ufffd", question)
+    if not cleaned.replace("\ufffd", "").strip():
+        raise ValueError(
+            "the question has no readable text (it is not valid UTF-8): ask it in UTF-8"
+        )
+    return cleaned
 
 
 def _passage(index: StoredIndex, hit: Hit) -> Passage:
