@@ -4,13 +4,14 @@ from qa.build import BuildReport
 from qa.engine import Engine, IndexInfo, answer
 from qa.results import Answer, Passage
 from qa.settings import Settings
-from qa.store import IndexUnusable
+from qa.store import IndexNotWritable, IndexUnusable
 
 __all__ = [
     "Answer",
     "BuildReport",
     "Engine",
     "IndexInfo",
+    "IndexNotWritable",
     "IndexUnusable",
     "Passage",
     "Settings",

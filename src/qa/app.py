@@ -13,7 +13,7 @@ from qa.build import BuildReport, build_index
 from qa.engine import Engine
 from qa.results import Answer
 from qa.settings import DEFAULT_MODEL
-from qa.store import IndexUnusable, current_generation
+from qa.store import IndexNotWritable, IndexUnusable, current_generation
 
 TITLE = "qa · ask the articles"
 EXAMPLES = (
@@ -181,6 +181,8 @@ def build_app(service: ChatService):
         progress(0, desc="Reading the corpus")
         try:
             report = service.rebuild(on_wait=lambda message: progress(0, desc=message))
+        except IndexNotWritable as error:  # the loaded index still answers
+            return info(), gr.update(), web.notice_html(str(error))
         except (FileNotFoundError, IndexUnusable, ValueError) as error:
             service.error = str(error)
             return info(), gr.update(), web.notice_html(str(error))

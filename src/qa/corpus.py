@@ -20,7 +20,7 @@ SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20_000_000
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
-_FALLBACK_TITLE_CHARS = 150  # a first sentence longer than this is no title: the file name is
+_FALLBACK_TITLE_CHARS = 120  # a first sentence longer than this is no title: the file name is
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -155,7 +155,7 @@ def shown(name: str) -> str:
     if name.isprintable():
         return name
     if not _is_utf8(name):  # os.fsdecode keeps undecodable bytes as lone surrogates
-        name = os.fsencode(name).decode("utf-8", "backslashreplace")
+        return repr(os.fsencode(name))[1:]
     return repr(name)
 
 

@@ -187,7 +187,7 @@ def read_pdf(data: bytes) -> Extracted:
         title=title,
         date=created.date().isoformat() if created else None,
         pages=tuple(pages),
-        notes=tuple(dict.fromkeys(f"PDF reader: {message}" for message in said)),
+        notes=(f"PDF reader: {'; '.join(dict.fromkeys(said))}",) if said else (),
     )
 
 
