@@ -252,15 +252,19 @@ def write_index(index_dir: Path, index: StoredIndex) -> Path:
         os.replace(pointer, index_dir / _POINTER)  # the switch: atomic on POSIX
         switched = True
         _fsync_dir(index_dir)
-    except (OSError, RuntimeError) as error:  # faiss reports a failed write as RuntimeError
+    except BaseException as error:  # nothing half-written stays behind, whatever failed
         if switched:
             raise
-        full = _disk_full(index_dir, error)
+        # faiss reports a failed write as a RuntimeError
+        writing = isinstance(error, (OSError, RuntimeError))
+        full = writing and _disk_full(index_dir, error)
         for path in (staging, index_dir / name, pointer):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink(missing_ok=True)
+        if not writing:
+            raise
         raise _not_writable(index_dir, error, full, _estimated_bytes(index), previous) from None
     # The previous generation stays until the next build: a reader may be loading it.
     _remove_stale(index_dir, keep={name, previous.name if previous else name})
