@@ -119,7 +119,8 @@ def read_html(data: bytes) -> Extracted:
     """
     from bs4 import BeautifulSoup
 
-    _refuse_binary(data)
+    if not data.startswith(tuple(mark for mark, _ in _BOMS)):  # else lxml decodes UTF-16/32
+        _refuse_binary(data)
     soup = BeautifulSoup(data, "lxml")
     encoding = soup.original_encoding
     meta = _html_metadata(soup)
