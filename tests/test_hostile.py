@@ -234,6 +234,22 @@ def test_a_question_with_lone_surrogates_is_cleaned(hostile_engine):
         hostile_engine.answer("\ud800 \udfff")
 
 
+def test_answer_cleans_lone_surrogates_too(built, monkeypatch):
+    from qa import answer
+    from qa.engine import default_engine
+
+    corpus, index, *_ = built
+    monkeypatch.setenv("QA_CORPUS", str(corpus))
+    monkeypatch.setenv("QA_INDEX", str(index))
+    default_engine.cache_clear()
+    try:
+        assert answer("Who led the \udcff walrus survey?", k=1).passages[0].source == "wrapped.pdf"
+        with pytest.raises(ValueError, match="no readable text"):
+            answer("\udcff")
+    finally:
+        default_engine.cache_clear()
+
+
 def test_qa_ask_with_bytes_that_are_not_utf8(built):
     corpus, index, *_ = built
     where = ["--corpus", str(corpus), "--index", str(index)]
