@@ -108,6 +108,8 @@ def build_index(
 
     Raises:
         FileNotFoundError: the corpus folder does not exist.
+        IndexNotWritable: the index folder cannot be written (disk full, read-only); the
+            live generation is unchanged.
     """
     corpus_dir, index_dir = Path(corpus), Path(index)
     with build_lock(index_dir, on_wait):

@@ -66,6 +66,8 @@ class Engine:
     Raises:
         IndexUnusable: the index is missing (and `build_if_missing` is off), damaged, or
             was built with another model.
+        IndexNotWritable: the index is missing and cannot be built there (disk full,
+            read-only folder).
     """
 
     def __init__(
@@ -131,6 +133,10 @@ class Engine:
         """Bring the index up to date with the corpus and switch to it.
 
         Only new and changed files are embedded (everything with `full`); see `build_index`.
+
+        Raises:
+            IndexNotWritable: the index folder cannot be written (disk full, read-only); the
+                loaded generation keeps answering.
         """
         report = build_index(
             self.corpus_dir,
