@@ -159,17 +159,20 @@ def read_pdf(data: bytes) -> Extracted:
         ValueError: the file is not a readable PDF, needs a password, or has no text layer.
     """
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     with _pdf_warnings() as said:
         try:
             reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted and not reader.decrypt(""):
-                raise ValueError("encrypted PDF: needs a password")
-            texts = [_tidy_page(page.extract_text() or "") for page in reader.pages]
-            info = reader.metadata
-        except (PyPdfError, OSError, KeyError, TypeError, AttributeError) as error:
+            locked = reader.is_encrypted and not reader.decrypt("")
+            if not locked:
+                texts = [_tidy_page(page.extract_text() or "") for page in reader.pages]
+                info = reader.metadata
+        # A damaged or hostile file can break the parser in any way (PyPdfError, KeyError,
+        # RecursionError, ...); it is one unreadable file, never a failed build.
+        except Exception as error:
             raise ValueError(f"not a readable PDF ({_first_line(error)})") from None
+    if locked:
+        raise ValueError("encrypted PDF: needs a password")
     if not any(texts):
         raise ValueError("the PDF has no text layer (scanned pages?)")
     pages, text = [], ""
