@@ -23,11 +23,12 @@ import pytest
 from tests.conftest import ROOT
 from tests.pdfs import pdf_bytes
 
-from qa import Engine, IndexUnusable, web
-from qa.build import build_index
-from qa.chunking import split_sentences
+from qa import Engine, IndexUnusable
 from qa.cli import main
-from qa.store import current_generation
+from qa.index.build import build_index
+from qa.index.generations import current_generation
+from qa.ingest.chunking import split_sentences
+from qa.web import render
 
 BAD_NAME = b"bad\xff\xfename.md"
 GOOD_QUESTION = "Who led the survey of the northern walrus herd?"
@@ -218,11 +219,11 @@ def test_a_malformed_or_reversed_date_filter_is_refused(
 
 
 def test_the_web_form_names_a_bad_date_and_a_reversed_range():
-    assert web.date_range(" 2024 ", "") == ("2024", None)
+    assert render.date_range(" 2024 ", "") == ("2024", None)
     with pytest.raises(ValueError, match="From: '2024-02-30' is not a date"):
-        web.date_range("2024-02-30", None)
+        render.date_range("2024-02-30", None)
     with pytest.raises(ValueError, match="From is after To"):
-        web.date_range("2024-12-01", "2024-11")
+        render.date_range("2024-12-01", "2024-11")
 
 
 def test_a_question_with_lone_surrogates_is_cleaned(hostile_engine):
@@ -278,7 +279,7 @@ def _call_ask(url: str, question: str) -> tuple[str, str]:
 
 
 def test_web_ask_answers_a_question_with_lone_surrogates_and_says_why_it_refuses(built):
-    from qa.app import ChatService, build_app
+    from qa.web.app import ChatService, build_app
 
     corpus, index, *_ = built
     with socket.socket() as sock:

@@ -1,16 +1,18 @@
 """Offline extractive question answering over a folder of articles."""
 
-from qa.build import BuildReport
 from qa.engine import Engine, IndexInfo, answer
+from qa.index.build import BuildReport
+from qa.index.generations import IndexNotWritable
+from qa.index.manifest import IndexUnusable
 from qa.results import Answer, Passage
 from qa.settings import Settings
-from qa.store import IndexNotWritable, IndexUnusable
 
 __all__ = [
     "Answer",
     "BuildReport",
     "Engine",
     "IndexInfo",
+    "IndexNotWritable",
     "IndexNotWritable",
     "IndexUnusable",
     "Passage",
