@@ -6,8 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from qa.index.generations import current_generation
+from qa.index.generations import IndexNotWritable, current_generation
 from qa.index.manifest import IndexUnusable
+from qa.ingest.corpus import shown
 from qa.web import assets, render
 from qa.web.export import conversation_markdown
 from qa.web.service import TRASH, ChatService
@@ -48,17 +49,14 @@ def build_app(service: ChatService):
     def respond(question, history, answers, k, sources, date_from, date_to):
         history, answers = list(history or []), list(answers or [])
         try:
+            date_from, date_to = render.date_range(date_from, date_to)
             answer = service.ask(
-                question,
-                int(k),
-                sources=sources or None,
-                date_from=render.date_filter(date_from),
-                date_to=render.date_filter(date_to),
+                question, int(k), sources=sources or None, date_from=date_from, date_to=date_to
             )
         except (ValueError, IndexUnusable) as error:
             return history, question, render.notice_html(str(error)), answers, gr.update()
         history += [
-            {"role": "user", "content": render.text_html(question.strip())},
+            {"role": "user", "content": render.text_html(answer.question.strip())},
             {"role": "assistant", "content": render.answer_html(answer, service.articles(answer))},
         ]
         answers.append(answer)
@@ -71,16 +69,17 @@ def build_app(service: ChatService):
         lines = [f"Rejected {reason}" for reason in rejected]
         if saved:
             lines.insert(0, f"Added {', '.join(saved)}: rebuilding the index…")
-        shown = render.notice_html("\n".join(lines), "error" if rejected else "ok")
+        message = render.notice_html("\n".join(lines), "error" if rejected else "ok")
         # The widget is emptied: the next upload holds only its own files.
-        return None, shown if lines else "", (bool(saved), rejected)
+        return None, message if lines else "", (bool(saved), rejected)
 
     def rebuild(rejected=(), progress=gr.Progress(track_tqdm=True)):
         progress(0, desc="Reading the corpus")
         try:
             report = service.rebuild(on_wait=lambda message: progress(0, desc=message))
-        except (FileNotFoundError, IndexUnusable, ValueError) as error:
-            service.error = str(error)
+        except (FileNotFoundError, IndexUnusable, ValueError, IndexNotWritable) as error:
+            if not isinstance(error, IndexNotWritable):  # that one leaves the index answering
+                service.error = str(error)
             lines = [f"Rejected {reason}" for reason in rejected] + [str(error)]
             return *panels(), render.notice_html("\n".join(lines))
         return *panels(), render.report_html(report, rejected)
@@ -110,10 +109,10 @@ def build_app(service: ChatService):
             moved = service.delete(source)
         except ValueError as error:
             return gr.update(visible=False), *(gr.update(),) * 4, render.notice_html(str(error)), ""
-        *shown, status = rebuild((), progress)
+        *views, status = rebuild((), progress)
         where = moved.relative_to(service.corpus_dir.parent).as_posix()
         done = render.notice_html(f"Moved {source} to {where}.", "ok")
-        return gr.update(visible=False), *shown, done + status, ""
+        return gr.update(visible=False), *views, done + status, ""
 
     def ask_api(question: str, k: int = 5) -> dict:
         """Answer a question from the corpus.
@@ -211,7 +210,7 @@ def build_app(service: ChatService):
                 docs_status = gr.HTML("", elem_id="docs-status")
                 viewer = gr.HTML("", elem_id="doc-view")
 
-        shown = [summary, sources, documents, chosen]
+        index_views = [summary, sources, documents, chosen]
         inputs = [question, chat, answers, k, sources, date_from, date_to]
         outputs = [chat, question, notice, answers, export]
         for event in (question.submit, ask.click):
@@ -224,12 +223,12 @@ def build_app(service: ChatService):
         files.upload(upload, files, [files, status, pending], api_visibility="private").then(
             rebuild_after_upload,
             pending,
-            [*shown, status],
+            [*index_views, status],
             api_visibility="private",
             show_progress_on=status,
         )
         build.click(
-            rebuild, None, [*shown, status], api_visibility="private", show_progress_on=status
+            rebuild, None, [*index_views, status], api_visibility="private", show_progress_on=status
         )
         show.click(open_document, chosen, viewer, api_visibility="private")
         remove.click(ask_delete, chosen, [confirm_row, docs_status], api_visibility="private")
@@ -242,11 +241,11 @@ def build_app(service: ChatService):
         confirm.click(
             delete,
             chosen,
-            [confirm_row, *shown, docs_status, viewer],
+            [confirm_row, *index_views, docs_status, viewer],
             api_visibility="private",
             show_progress_on=docs_status,
         )
-        app.load(panels, None, shown, api_visibility="private")
+        app.load(panels, None, index_views, api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
@@ -271,7 +270,7 @@ def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: 
         print(report.headline(str(index)), flush=True)
         print(f"  {report.counts}", flush=True)
         for skipped in report.skipped:
-            print(f"skipped {skipped.source}: {skipped.reason}", flush=True)
+            print(f"skipped {shown(skipped.source)}: {skipped.reason}", flush=True)
     if service.error:
         print(f"qa: {service.error} (the page shows this too)", flush=True)
     app = build_app(service)

@@ -7,14 +7,14 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
+from qa import dates
 from qa.engine import IndexInfo
 from qa.index.build import BuildReport
-from qa.ingest.corpus import SUFFIXES, Document, Skipped, is_article
+from qa.ingest.corpus import SUFFIXES, Document, Skipped, is_article, shown
 from qa.results import Answer, Passage, Source
 from qa.web.export import copy_text
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # A line break inside a paragraph: a line of wrapped length before it, and a next line that
 # has text and does not start a list item. Hard-wrapped source text reads as one paragraph
@@ -166,8 +166,8 @@ def report_html(report: BuildReport | None, rejected: Sequence[str] = ()) -> str
     if report is not None:
         lines += [f"{report.headline()}.", report.counts]
         lines += [f"{what} {name}" for what, name in report.files() if what != "cleaned"]
-        lines += [f"skipped {s.source}: {s.reason}" for s in report.skipped]
-        lines += [f"note {n.source}: {n.reason}" for n in report.notes]
+        lines += [f"skipped {shown(s.source)}: {s.reason}" for s in report.skipped]
+        lines += [f"note {shown(n.source)}: {n.reason}" for n in report.notes]
     failed = bool(rejected) or bool(report and report.skipped)
     return notice_html("\n".join(lines), "error" if failed else "ok") if lines else ""
 
@@ -193,7 +193,8 @@ def documents_html(rows: list, skipped: list[Skipped]) -> str:
     left_out = ""
     if skipped:
         items = "".join(
-            f'<li><code class="qa-file">{text_html(s.source)}</code>: {text_html(s.reason)}</li>'
+            f'<li><code class="qa-file">{text_html(shown(s.source))}</code>: '
+            f"{text_html(s.reason)}</li>"
             for s in skipped
         )
         left_out = f'<div class="qa-skipped"><h4>Not indexed</h4><ul>{items}</ul></div>'
@@ -216,14 +217,18 @@ def date_filter(value: str | None) -> str | None:
     """A date filter from a text box: None when blank, else an ISO date.
 
     Raises:
-        ValueError: the value is not YYYY, YYYY-MM or YYYY-MM-DD.
+        ValueError: the value is not a date (YYYY, YYYY-MM or YYYY-MM-DD).
     """
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not _DATE.fullmatch(value):
-        raise ValueError(f"dates are YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
-    return value
+    return dates.date_range(value, None, ("Date", "To"))[0]
+
+
+def date_range(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+    """The form's From and To boxes as a checked date range (blank boxes are open ends).
+
+    Raises:
+        ValueError: a box does not hold a date, or From is after To.
+    """
+    return dates.date_range(date_from, date_to, ("From", "To"))
 
 
 def upload_name(name: str, size: int) -> str:
