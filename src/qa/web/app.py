@@ -253,7 +253,7 @@ def build_app(service: ChatService):
 def _export_file(answers, folder: str) -> str:
     """The conversation as Markdown in a new file under `folder`, for the download."""
     path = Path(tempfile.mkdtemp(dir=folder)) / "qa-conversation.md"
-    path.write_text(conversation_markdown(answers), encoding="utf-8")
+    path.write_text(conversation_markdown(answers), encoding="utf-8", errors="replace")
     return str(path)
 
 
