@@ -13,6 +13,7 @@ import numpy as np
 from qa.chunking import Chunker, split_sentences
 from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped
 from qa.embed import Embedder, load_embedder
+from qa.embedding import Embedding, EmbedJob, embed_locally
 from qa.incremental import plan_build
 from qa.maxsim import TokenStore
 from qa.rows import DocumentRows, join_documents
@@ -85,6 +86,7 @@ def build_index(
     full: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_wait: Callable[[str], None] | None = None,
+    ray: str | None = None,
 ) -> BuildReport:
     """Bring the index up to date with the corpus and make the result the live index.
 
@@ -104,11 +106,16 @@ def build_index(
         max_bytes: skip files larger than this.
         on_wait: called with a message when another build holds the lock and this one
             waits for it.
+        ray: embed on a Ray cluster at this address ("" starts a local Ray for the
+            build); None embeds in this process. Needs the `ray` extra.
 
     Raises:
         FileNotFoundError: the corpus folder does not exist.
+        ImportError: `ray` is given but Ray is not installed (the message says what to
+            install).
     """
     corpus_dir, index_dir = Path(corpus), Path(index)
+    embedding = _embedding(ray)
     with build_lock(index_dir, on_wait):
         started = time.perf_counter()
         cleaned = remove_leftovers(index_dir)
@@ -132,7 +139,7 @@ def build_index(
                 notes=_notes(rows.document for rows in kept),
                 **report,
             )
-        fresh, dimension = _embed_new(plan.fresh, settings, progress, plan.dimension)
+        fresh, dimension = _embed_new(plan.fresh, settings, progress, plan.dimension, embedding)
         parts = [
             fresh[entry.source] if isinstance(entry, Document) else entry for entry in plan.entries
         ]
@@ -164,8 +171,21 @@ def build_index(
     )
 
 
+def _embedding(ray: str | None) -> Embedding:
+    """This process's model, or Ray workers when a cluster address is given."""
+    if ray is None:
+        return embed_locally
+    from qa.cluster import RayEmbedding  # Ray loads only for a --ray build
+
+    return RayEmbedding(ray)
+
+
 def _embed_new(
-    documents: list[Document], settings: Settings, progress: bool, dimension: int | None
+    documents: list[Document],
+    settings: Settings,
+    progress: bool,
+    dimension: int | None,
+    embedding: Embedding = embed_locally,
 ) -> tuple[dict[str, DocumentRows], int]:
     """Chunk new and changed documents, and embed their passages and sentences.
 
@@ -195,9 +215,8 @@ def _embed_new(
         passage_texts += [document.headed(a, b) for a, b in passages]
         sentence_texts += [document.text[a:b] for _, a, b in sentences]
         titled += [document.headed(a, b) for _, a, b in sentences]
-    passage_vectors, pieces, offsets = embedder.encode_with_tokens(passage_texts, progress)
-    vectors = embedder.encode(sentence_texts + titled, progress=progress)
-    sentence_vectors, titled_vectors = np.split(vectors, [len(sentence_texts)])
+    done = embedding(embedder, EmbedJob(passage_texts, sentence_texts, titled), progress)
+    pieces, offsets = done.pieces, done.offsets
     rows: dict[str, DocumentRows] = {}
     p = s = 0
     for document, passages, sentences in cut:
@@ -210,13 +229,13 @@ def _embed_new(
         rows[document.source] = DocumentRows(
             document=document,
             passages=passages,
-            passage_vectors=passage_vectors[p : p + len(passages)],
+            passage_vectors=done.passage_vectors[p : p + len(passages)],
             tokens=TokenStore.from_pieces(
                 pieces[p : p + len(passages)], offsets[p : p + len(passages)], embedder.dimension
             ),
             sentences=sentences,
-            sentence_vectors=sentence_vectors[s : s + len(sentences)],
-            titled_sentence_vectors=titled_vectors[s : s + len(sentences)],
+            sentence_vectors=done.sentence_vectors[s : s + len(sentences)],
+            titled_sentence_vectors=done.titled_vectors[s : s + len(sentences)],
         )
         p, s = p + len(passages), s + len(sentences)
     return rows, embedder.dimension

@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"qa: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ImportError as error:  # an optional extra (Ray) that is not installed
+        print(f"qa: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (FileNotFoundError, RuntimeError) as error:  # IndexUnusable is a RuntimeError
         print(f"qa: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -54,6 +57,7 @@ def _build(args: argparse.Namespace, settings, full: bool):
         full=full,
         max_bytes=int(args.max_size * 1_000_000),
         on_wait=lambda message: print(f"qa: {message}…", file=sys.stderr, flush=True),
+        ray=args.ray,
     )
 
 
@@ -219,6 +223,14 @@ def _parser() -> argparse.ArgumentParser:
         default=20.0,
         metavar="MB",
         help="skip files larger than this many megabytes (default: 20)",
+    )
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster (ADDRESS: auto, HOST:PORT or ray://HOST:10001; "
+        "none starts a local Ray for the run); needs the ray extra",
     )
     index.set_defaults(run=_index)
 
