@@ -95,7 +95,7 @@ class RayEmbedding:
         vectors = np.empty((len(job), embedder.dimension), dtype=np.float32)
         pieces: list[np.ndarray] = [np.empty(0)] * len(job.passages)
         offsets: list[np.ndarray] = [np.empty(0)] * len(job.passages)
-        with connected(self.address) as ray, _quiet("ray.data"):
+        with connected(self.address) as ray, quiet("ray.data"):
             dataset = _dataset(ray, job, embedder, _workers(ray))
             with tqdm(total=len(job), unit="text", desc="Embedding", disable=not progress) as bar:
                 for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
@@ -115,7 +115,7 @@ class RayEmbedding:
 
 
 @contextlib.contextmanager
-def _quiet(name: str) -> Iterator[None]:
+def quiet(name: str) -> Iterator[None]:
     """Keep a library's info and warning lines off the terminal for the block (the build
     prints its own progress and summary); its errors still show."""
     logger = logging.getLogger(name)
