@@ -130,3 +130,25 @@ def test_ray_without_the_extra_says_what_to_install(monkeypatch, tmp_path, capsy
         'Ray is not installed: pip install -e ".[ray]" (or pip install "ray[data,serve]")'
     )
     assert not (tmp_path / "i").exists()
+
+
+def test_a_build_and_an_answer_without_ray_never_import_it(corpus_copy, index_copy):
+    (corpus_copy / NEW).write_text(_article(NEW))  # so the build embeds
+    where = ["--corpus", str(corpus_copy), "--index", str(index_copy)]
+    script = (
+        "import sys\n"
+        "from qa.cli import main\n"
+        f"main(['index', *{where!r}])\n"
+        f"main(['ask', 'Who is the harbour master?', *{where!r}])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ray'\n"
+        "    or m in ('qa.cluster', 'qa.api')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "added    harbour-report.md" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
