@@ -159,7 +159,7 @@ def _api(args: argparse.Namespace) -> int:
 
     from qa.cluster import require_ray
 
-    require_ray()  # before any build: say what to install first
+    require_ray(serve=True)  # before any build: say what to install first
     from qa.api import running_api
     from qa.store import current_generation
 

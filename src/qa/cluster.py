@@ -31,15 +31,20 @@ _QUIET = {
 }
 
 
-def require_ray() -> ModuleType:
-    """The `ray` module.
+def require_ray(serve: bool = False) -> ModuleType:
+    """The `ray` module, with Ray Data (for builds) or Ray Serve (`serve`, for `qa api`).
 
     Raises:
-        ImportError: Ray is not installed; the message says what to install.
+        ImportError: Ray (or the library asked for) is not installed; the message says what
+            to install.
     """
     try:
         import ray
-        import ray.data  # noqa: F401 - the build needs the Data library, not only the core
+
+        if serve:
+            import ray.serve  # noqa: F401
+        else:
+            import ray.data  # noqa: F401
     except ImportError as error:
         raise ImportError(INSTALL) from error
     return ray
