@@ -15,7 +15,7 @@ from types import ModuleType
 import numpy as np
 
 from qa.embed import Embedder
-from qa.embedding import Embedded, EmbedJob
+from qa.embedding import Embedded, EmbedJob, embed_locally
 
 INSTALL = 'Ray is not installed: pip install -e ".[ray]" (or pip install "ray[data,serve]")'
 _PASSAGE, _SENTENCE, _TITLED = 0, 1, 2
@@ -97,6 +97,8 @@ class RayEmbedding:
         `job`'s order."""
         from tqdm.auto import tqdm
 
+        if not len(job):  # documents without passages: nothing to send
+            return embed_locally(embedder, job, progress)
         vectors = np.empty((len(job), embedder.dimension), dtype=np.float32)
         pieces: list[np.ndarray] = [np.empty(0)] * len(job.passages)
         offsets: list[np.ndarray] = [np.empty(0)] * len(job.passages)
