@@ -12,7 +12,8 @@ on a shared 2-core machine this measures Ray's overheads, not what more machines
   questions by HTTP POST {"question", "k"} in a bounded loop, to 127.0.0.1 only: (a) one
   plain process (a standard-library HTTP server around one `Engine`), (b) `qa api` with 1
   replica, (c) with 2 replicas, each on the 2-node cluster. The per-call overhead is the
-  median latency of one client asking alone, through Serve (1 replica) minus plain.
+  median of paired differences: one client asks Serve (1 replica), then the plain process,
+  the same question, 40 times.
 
     PYTHONPATH=src:bench nice -n 10 python bench/cluster.py --docs 200 --repeats 2
 """
@@ -172,27 +173,39 @@ def run_plain_server(port: int, corpus: str, index: str) -> None:
     server.serve_forever()
 
 
-def bench_answers(clients: int, questions: int, port: int) -> dict[str, dict]:
+def bench_answers(clients: int, questions: int, port: int) -> dict:
     from qa.api import running_api
 
-    results = {}
+    results: dict = {}
     with tempfile.TemporaryDirectory() as folder:
         corpus, index = ROOT / "corpus", Path(folder) / "index"
         build_index(corpus, index)
-        with plain_server(corpus, index, port) as url:
-            post(url, QUESTIONS[0])  # warm
-            results["1 plain process"] = load(url, clients, questions)
-        print(results)
-        with simulated(2) as address:
-            for replicas in (1, 2):
-                with running_api(
-                    corpus, index, replicas=replicas, port=port, address=address
-                ) as url:
-                    post(url, QUESTIONS[0])
-                    name = f"Ray Serve, {replicas} replica{'s' if replicas > 1 else ''}"
-                    results[name] = load(url, clients, questions)
-                print(results)
+        with plain_server(corpus, index, port + 1) as plain:
+            post(plain, QUESTIONS[0])  # warm
+            results["1 plain process"] = load(plain, clients, questions)
+            print(results)
+            with simulated(2) as address:
+                for replicas in (1, 2):
+                    with running_api(
+                        corpus, index, replicas=replicas, port=port, address=address
+                    ) as url:
+                        post(url, QUESTIONS[0])
+                        name = f"Ray Serve, {replicas} replica{'s' if replicas > 1 else ''}"
+                        results[name] = load(url, clients, questions)
+                        if replicas == 1:
+                            results["overhead_ms_per_call"] = overhead(plain, url)
+                    print(results)
     return results
+
+
+def overhead(plain: str, served: str, pairs: int = 40) -> float:
+    """Median of paired differences: one client asks the plain process, then Serve, the
+    same question, alternately, so the machine's load drifts out of the difference."""
+    differences = []
+    for i in range(pairs):
+        question = QUESTIONS[i % len(QUESTIONS)]
+        differences.append(post(served, question) - post(plain, question))
+    return 1000 * statistics.median(differences)
 
 
 def main() -> None:
@@ -211,6 +224,7 @@ def main() -> None:
     import qa.threads
 
     qa.threads.settle()
+    before = os.getloadavg()[0]
     builds = bench_builds(args.docs, args.repeats)
     answers = bench_answers(args.clients, args.questions, args.port)
     summary = {
@@ -227,8 +241,7 @@ def main() -> None:
             for name, runs in builds.items()
         },
         "answers": answers,
-        "overhead_ms_per_call": answers["Ray Serve, 1 replica"]["alone_p50_ms"]
-        - answers["1 plain process"]["alone_p50_ms"],
+        "load_average": [round(before, 1), round(os.getloadavg()[0], 1)],
     }
     RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
