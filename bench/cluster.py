@@ -36,7 +36,7 @@ from pathlib import Path
 from concurrency import QUESTIONS
 from synthetic import squad_paragraphs
 
-from qa.build import build_index
+from qa.index.build import build_index
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "cluster.json"

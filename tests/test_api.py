@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import CORPUS
 
 from qa.api import parse_request, running_api
-from qa.build import build_index
 from qa.cli import main
+from qa.index.build import build_index
 
 QUESTIONS = (
     "Who is the Secretary-General of the CSTO?",

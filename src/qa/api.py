@@ -16,7 +16,7 @@ from typing import Any
 
 from qa.cluster import connected, quiet
 from qa.engine import Engine
-from qa.store import IndexUnusable
+from qa.index.manifest import IndexUnusable
 
 ROUTE = "/ask"
 _USAGE = 'POST a JSON object {"question": "...", "k": 5} to /ask'
