@@ -79,3 +79,13 @@ def ray_cluster():
         yield cluster.address
     finally:
         cluster.shutdown()
+
+
+@pytest.fixture(scope="session")
+def ray_connected(ray_cluster):
+    """This process connected to the simulated cluster once, for every Ray test; the
+    address. Builds and `running_api` use the open connection instead of joining again."""
+    from qa.cluster import connected
+
+    with connected(ray_cluster):
+        yield ray_cluster

@@ -51,10 +51,10 @@ def _same_answer(got: dict, want: dict) -> None:
 
 @pytest.mark.ray
 def test_two_replicas_answer_concurrent_questions_as_one_engine(
-    ray_cluster, engine, corpus_copy, index_copy
+    ray_connected, engine, corpus_copy, index_copy
 ):
     with running_api(
-        corpus_copy, index_copy, replicas=2, port=_free_port(), address=ray_cluster
+        corpus_copy, index_copy, replicas=2, port=_free_port(), address=ray_connected
     ) as url:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/ask")
         asked = [(question, k) for question in QUESTIONS for k in (1, 3)]  # 8 at 4 at a time
