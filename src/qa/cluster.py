@@ -7,7 +7,6 @@ functions, which run only for `--ray` builds and `qa api`, so nothing else ever 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Iterator
 from types import ModuleType
@@ -73,6 +72,8 @@ def connected(address: str | None) -> Iterator[ModuleType]:
 def quiet(name: str) -> Iterator[None]:
     """Keep a library's info and warning lines off the terminal for the block (the build
     prints its own progress and summary); its errors still show."""
+    import logging
+
     logger = logging.getLogger(name)
     level = logger.level
     logger.setLevel(logging.ERROR)
