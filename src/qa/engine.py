@@ -11,12 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import confidence
 from qa.build import BuildReport, build_index  # also importable from here, as before
 from qa.corpus import DEFAULT_MAX_BYTES, Document
 from qa.embed import Embedder, load_embedder, same_model
 from qa.filters import PassageFilter
 from qa.results import Answer, Passage, Source
-from qa.retrieval import Hit, Mode, search
+from qa.retrieval import Hit, Mode, match, search
 from qa.settings import Settings
 from qa.store import IndexUnusable, StoredIndex, current_generation, read_index
 
@@ -54,6 +55,9 @@ class Engine:
         progress: show a progress bar while embedding.
         mode: which retrievers take part: "hybrid" (BM25 and embeddings, the default),
             "dense" or "lexical".
+        threshold: the confidence below which an answer is "not found" (`Answer.found` is
+            False); None takes the measured default of the confidence model (see
+            `qa.confidence` and BENCHMARKS.md).
 
     Before each answer the engine checks (one small file read) whether another build made
     a newer generation live, and switches to it first. An answer takes one snapshot of the
@@ -75,6 +79,7 @@ class Engine:
         build_if_missing: bool = True,
         progress: bool = False,
         mode: str = Mode.HYBRID.value,
+        threshold: float | None = None,
     ) -> None:
         self.corpus_dir = Path(corpus)
         self.index_dir = Path(index)
@@ -83,6 +88,10 @@ class Engine:
         self._settings = settings
         self._progress = progress
         self.mode = Mode.from_str(mode)
+        self.model = confidence.default_model()
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise ValueError(f"the threshold is a probability from 0 to 1, got {threshold!r}")
+        self.threshold = self.model.threshold if threshold is None else float(threshold)
         self._switching = threading.Lock()
         if build_if_missing and current_generation(self.index_dir) is None:
             build_index(self.corpus_dir, self.index_dir, settings, progress)
@@ -165,6 +174,21 @@ class Engine:
         Raises:
             ValueError: the question is empty or `k` is below 1.
         """
+        return self.answer_with_signals(
+            question, k, date_from=date_from, date_to=date_to, sources=sources
+        )[0]
+
+    def answer_with_signals(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        sources: Collection[str] | None = None,
+    ) -> tuple[Answer, confidence.Signals | None]:
+        """`answer`, and the signals its confidence was computed from (None when nothing
+        was found); for measuring and fitting the confidence model."""
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty: ask something")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -172,19 +196,37 @@ class Engine:
         loaded = self._snapshot()  # everything below reads this one generation
         index = loaded.index
         if index.vectors.ntotal == 0:
-            return Answer(question, "", [])
+            return Answer(question, ""), None
         allowed = loaded.filter.mask(date_from, date_to, sources)
-        query = pieces = None
-        if self.mode.dense:  # BM25 alone needs no question embedding
-            query, pieces = loaded.embedder.encode_question(question)
-        hits = search(index, question, query, pieces, k, self.mode, allowed)
-        passages = [_passage(index, hit) for hit in hits]
-        if not passages:
-            return Answer(question, "", [])
+        # The question's embedding, in every mode: the confidence needs it even when BM25
+        # alone ranks.
+        query, pieces = loaded.embedder.encode_question(question)
+        # One passage more than asked for, so that the top one's margin is known.
+        hits = search(index, question, query, pieces, max(k, 2), self.mode, allowed)
+        if not hits:
+            return Answer(question, ""), None
+        passages = [_passage(index, hit) for hit in hits[:k]]
         top = passages[0]
-        return Answer(
-            question, top.sentence, passages, top.source, top.sentence_start, top.sentence_end
+        signals = confidence.signals(
+            question,
+            match(index, hits[0], query, pieces),
+            title=top.title,
+            passage=top.text,
+            sentence=top.sentence,
+            margin=hits[0].score - hits[1].score if len(hits) > 1 else 0.0,
         )
+        probability = round(self.model.confidence(signals), 4)
+        answer = Answer(
+            question,
+            top.sentence,
+            passages,
+            top.source,
+            top.sentence_start,
+            top.sentence_end,
+            confidence=probability,
+            found=probability >= self.threshold,
+        )
+        return answer, signals
 
     def _snapshot(self) -> _Loaded:
         """The loaded generation, after switching to a newer live one if another build made it.

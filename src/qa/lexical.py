@@ -56,6 +56,11 @@ class Lexical:
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
 
+def terms(text: str) -> tuple[str, ...]:
+    """The text's stemmed terms, stopwords left out, as BM25 reads a query."""
+    return _terms(text)
+
+
 @lru_cache(maxsize=256)
 def _terms(query: str) -> tuple[str, ...]:
     """The query's stemmed terms, stopwords left out; cached, as each question is scored
