@@ -151,7 +151,7 @@ def default_model() -> Model:
 def describe(confidence: float, found: bool) -> str:
     """The confidence in words a reader understands, with its value: "likely right (0.86)"."""
     if not found:
-        words = "not found in these articles"
+        words = "unlikely"
     elif confidence >= 0.8:
         words = "likely right"
     elif confidence >= 0.5:
