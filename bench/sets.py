@@ -226,7 +226,8 @@ def build(corpus: Path, index: Path) -> None:
 def collect(engine, questions: list[Question], cache: Path, contains) -> list[dict]:
     """Ask every question once; cache one JSON line per question (its fields, the top
     passages' files, whether the top 1 / top 3 passages and the answer sentence hold a gold
-    answer, the confidence signals and the seconds taken). Reads the cache when it has them.
+    answer, the confidence signals, the top passage and answer sentence, the seconds taken).
+    Reads the cache when it has them.
     """
     if cache.exists():
         rows = [json.loads(line) for line in cache.read_text().splitlines()]
@@ -240,11 +241,15 @@ def collect(engine, questions: list[Question], cache: Path, contains) -> list[di
         hits = [contains(p.text, q.answers) for p in answer.passages]
         row = asdict(q) | {
             "files": [p.source for p in answer.passages],
+            "score": answer.passages[0].score if answer.passages else None,
             "hit1": bool(q.gold) and bool(hits) and hits[0],
             "hit3": bool(q.gold) and any(hits[:3]),
             "sentence": bool(q.gold) and contains(answer.text, q.answers),
             "doc1": bool(q.gold) and bool(answer.passages) and answer.passages[0].source == q.gold,
             "signals": asdict(signals) if signals else None,
+            "title": answer.passages[0].title if answer.passages else "",
+            "passage": answer.passages[0].text if answer.passages else "",
+            "answer": answer.text,
             "seconds": seconds,
         }
         rows.append(row)
