@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-from qa.lexical import terms
+from qa.lexical import content_terms
 from qa.retrieval import Match
 
 MODEL_FILE = Path(__file__).with_name("confidence.json")
@@ -57,8 +57,8 @@ class Signals:
     Attributes:
         passage_cosine, sentence_cosine, passage_maxsim, sentence_maxsim: see
             `retrieval.Match`.
-        passage_coverage: share of the question's content terms (stemmed, stopwords left
-            out) found in the top passage or its title.
+        passage_coverage: share of the question's content words (stemmed, stopwords and
+            question words left out) found in the top passage or its title.
         sentence_coverage: the same share in the answer sentence.
         missing_numbers: share of the question's numbers that the answer sentence lacks
             (0 when the question has none).
@@ -174,10 +174,10 @@ def _sigmoid(z: float) -> float:
 
 def _coverage(question: str, text: str) -> float:
     """Share of the question's distinct content terms that `text` contains."""
-    wanted = set(terms(question))
+    wanted = content_terms(question)
     if not wanted:
         return 0.0
-    return len(wanted & set(terms(text))) / len(wanted)
+    return len(wanted & content_terms(text)) / len(wanted)
 
 
 def _negated(text: str) -> bool:
