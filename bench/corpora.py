@@ -1,14 +1,15 @@
 """The pipeline with default settings on three public sets, by ../shared/bench/README.md.
 
-SQuAD v1.1 dev (one file per paragraph; the confidence columns from bench/abstain.py's
-split of it), SQuAD 2.0 dev articles 13-35 (one file per article; its unanswerable
-questions) and TweetQA train (one file per tweet, 767 tweets withheld). Retrieval columns
-over every answerable question: hit@1 and hit@3 (a gold answer in the top 1 / 3 passages),
-the answer sentence, doc R@1 (the top passage is from the question's own file). Confidence
-columns on the report halves (even-numbered articles and tweets): AUROC between right
-answers and the questions the corpus cannot answer, the share of those flagged at the
-thresholds that keep 90% and 95% of right answers found, and the expected calibration
-error. Answers and signals are cached under --work (see bench/trust.py).
+SQuAD v1.1 dev (one file per paragraph; the retrieval columns on the 2,000 questions that
+bench/squad.py samples, the confidence columns from bench/abstain.py's split of it), SQuAD
+2.0 dev articles 13-35 (one file per article; its unanswerable questions) and TweetQA train
+(one file per tweet, 767 tweets withheld). Retrieval columns over every answerable question:
+hit@1 and hit@3 (a gold answer in the top 1 / 3 passages), the answer sentence, doc R@1 (the
+top passage is from the question's own file). Confidence columns on the report halves (even-
+numbered articles and tweets): AUROC between right answers and the questions the corpus
+cannot answer, the share of those flagged at the thresholds that keep 90% and 95% of right
+answers found, and the expected calibration error. Answers and signals are cached under
+--work (see bench/trust.py).
 
     python bench/corpora.py --work DIR --squad-source DIR
 """
@@ -39,7 +40,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, retrieval, confidence in (
-        ("SQuAD v1.1 dev (2,067 paragraphs)", "squad-full", "squad-abstain"),
+        ("SQuAD v1.1 dev (2,067 paragraphs; 2,000 questions)", "squad-full", "squad-abstain"),
         ("SQuAD 2.0 dev articles 13-35 (23 articles)", "squad2", "squad2"),
         ("TweetQA train (4,349 tweets)", "tweetqa", "tweetqa"),
     ):

@@ -121,8 +121,9 @@ def squad_abstain(work: Path, source: Path) -> list[Question]:
     return questions
 
 
-def squad_full(source: Path) -> list[Question]:
-    """SQuAD v1.1 dev, every paragraph indexed (the corpus of bench/squad.py at `source`)."""
+def squad_full(sample: int | None = None) -> list[Question]:
+    """SQuAD v1.1 dev, every paragraph indexed (the corpus bench/squad.py writes); with
+    `sample`, that many questions drawn with `random.seed(0)` as in bench/squad.py."""
     questions, file_number = [], 0
     for number, article in enumerate(json.loads(SQUAD.read_text())["data"], 1):
         for paragraph in article["paragraphs"]:
@@ -131,6 +132,9 @@ def squad_full(source: Path) -> list[Question]:
             for qa in paragraph["qas"]:
                 answers = [a["text"] for a in qa["answers"]]
                 questions.append(Question(qa["question"], answers, name, ANSWERABLE, _half(number)))
+    if sample:
+        random.seed(0)
+        questions = random.sample(questions, sample)
     return questions
 
 

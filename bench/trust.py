@@ -24,6 +24,7 @@ from qa import threads  # noqa: E402
 from qa.confidence import Model, Signals  # noqa: E402
 
 SETS = ("squad-abstain", "squad2", "tweetqa")
+SQUAD_SAMPLE = 2000  # SQuAD v1.1 questions for the retrieval columns (the README's sample)
 ECE_BINS = 10
 
 
@@ -44,7 +45,7 @@ def load(work: Path, squad_source: Path | None, names=SETS) -> dict[str, list[di
         folder = work / name
         if name == "squad-full":
             source = _squad_source(work, squad_source)
-            questions, contains = sets.squad_full(source), sets.squad_contains
+            questions, contains = sets.squad_full(SQUAD_SAMPLE), sets.squad_contains
             folder = source
         elif name == "squad-abstain":
             source = _squad_source(work, squad_source)
