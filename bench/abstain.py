@@ -3,7 +3,7 @@
 SQuAD v1.1 dev through the pipeline with default settings: 12 whole articles are withheld
 from the corpus (their questions are off-topic) and 15% of the paragraphs of every other
 article (on-topic questions whose fact is not indexed); the rest are answerable. The
-confidence model (src/qa/confidence.json, fitted by bench/fit_confidence.py on the
+confidence model (src/qa/search/confidence.json, fitted by bench/fit_confidence.py on the
 odd-numbered articles of this and two other sets) is reported on the even-numbered
 articles: AUROC between right answers and each kind, the share of each kind flagged while
 95% (and 90%) of right answers stay found, at the default threshold, and the expected
@@ -20,7 +20,7 @@ from pathlib import Path
 import sets
 import trust
 
-from qa.confidence import Model
+from qa.search.confidence import Model
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import sets
 import trust
 
-from qa.confidence import Model
+from qa.search.confidence import Model
 
 
 def main() -> None:

@@ -1,13 +1,13 @@
 """Fit the confidence model on the pooled odd halves of the three sets; write its file.
 
-One logistic regression over `qa.confidence.Signals`, for every corpus: fitted on the
+One logistic regression over `qa.search.confidence.Signals`, for every corpus: fitted on the
 fit halves (odd-numbered articles and tweets) of SQuAD v1.1 dev with articles and
 paragraphs withheld, the SQuAD 2.0 dev articles 13-35 and TweetQA train, pooled; the target
 is "the top passage holds a gold answer" (0 for every question the corpus cannot answer).
-A weight that comes out against its signal's direction (`qa.confidence.DIRECTIONS`) drops
+A weight that comes out against its signal's direction (`qa.search.confidence.DIRECTIONS`) drops
 that signal and the fit is repeated, so the confidence stays monotone in every signal. The
 default threshold is the confidence that keeps KEPT of the right answers of the fit halves
-found. Prints the report halves' figures; writes src/qa/confidence.json unless --dry-run.
+found. Prints the report halves' figures; writes src/qa/search/confidence.json unless --dry-run.
 
     python bench/fit_confidence.py --work DIR --squad-source DIR
     python bench/fit_confidence.py --work DIR --squad-source DIR --without margin --dry-run
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import trust
 
-from qa.confidence import DIRECTIONS, MODEL_FILE, Model, signal_names
+from qa.search.confidence import DIRECTIONS, MODEL_FILE, Model, signal_names
 
 KEPT = 0.95  # share of right answers (fit halves) that the default threshold keeps found
 C = 1.0  # inverse L2 strength on standardised signals (scikit-learn's default)
@@ -121,7 +121,7 @@ def write(model: Model, fit_rows: dict[str, list[dict]], args: argparse.Namespac
     }
     data = {
         "comment": (
-            "Logistic model of qa.confidence, fitted by `" + COMMAND + "` (bench/README in "
+            "Logistic model of qa.search.confidence, fitted by `" + COMMAND + "` (bench/README in "
             "BENCHMARKS.md): the fit halves of SQuAD v1.1 dev with 12 articles and 15% of "
             "the other paragraphs withheld, SQuAD 2.0 dev articles 13-35 and TweetQA train. "
             f"threshold keeps {KEPT:.0%} of the right answers of the fit halves found."

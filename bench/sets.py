@@ -222,7 +222,7 @@ def tweetqa(corpus: Path) -> list[Question]:
 
 def build(corpus: Path, index: Path) -> None:
     """Bring `index` up to date with `corpus` (incremental: only new files are embedded)."""
-    from qa.build import build_index
+    from qa.index.build import build_index
 
     build_index(corpus, index, progress=True)
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from tests.conftest import ROOT
 
-from qa.confidence import (
+from qa.evaluate import contains_answer, read_questions
+from qa.search.confidence import (
     DIRECTIONS,
     MODEL_FILE,
     Model,
@@ -18,8 +19,7 @@ from qa.confidence import (
     signal_names,
     signals,
 )
-from qa.evaluate import contains_answer, read_questions
-from qa.retrieval import Match
+from qa.search.retrieval import Match
 
 # A copy of ../shared/bench/seed_dev_qa.jsonl: questions about the seed articles.
 SEED_QUESTIONS = ROOT / "tests" / "seed_dev_qa.jsonl"

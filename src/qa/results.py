@@ -72,7 +72,7 @@ class Answer:
         source, start, end: where `text` stands: the file and its offsets in that document's
             text (None when nothing was found).
         confidence: the estimated probability, 0 to 1, that the answer is right (that its
-            passage holds the answer); see `qa.confidence`.
+            passage holds the answer); see `qa.search.confidence`.
         found: whether `confidence` reaches the engine's threshold. When False, the
             articles most likely do not answer the question: `text` and `passages` are
             only the closest there is, and should be shown as such.

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-from qa.lexical import content_terms
-from qa.retrieval import Match
+from qa.index.lexical import content_terms
+from qa.search.retrieval import Match
 
 MODEL_FILE = Path(__file__).with_name("confidence.json")
 
