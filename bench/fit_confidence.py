@@ -121,10 +121,11 @@ def write(model: Model, fit_rows: dict[str, list[dict]], args: argparse.Namespac
     }
     data = {
         "comment": (
-            "Logistic model of qa.search.confidence, fitted by `" + COMMAND + "` (bench/README in "
-            "BENCHMARKS.md): the fit halves of SQuAD v1.1 dev with 12 articles and 15% of "
-            "the other paragraphs withheld, SQuAD 2.0 dev articles 13-35 and TweetQA train. "
-            f"threshold keeps {KEPT:.0%} of the right answers of the fit halves found."
+            f"Logistic model of qa.search.confidence, fitted by `{COMMAND}` (BENCHMARKS.md, "
+            "'Confidence and not found'): the fit halves of SQuAD v1.1 dev with 12 articles "
+            "and 15% of the other paragraphs withheld, SQuAD 2.0 dev articles 13-35 and "
+            f"TweetQA train. threshold keeps {KEPT:.0%} of the right answers of the fit "
+            "halves found."
         ),
         "command": COMMAND
         + (" --balance" if args.balance else "")
