@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from qa import formats
+from qa import formats, webpage
 
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20_000_000
@@ -224,8 +224,8 @@ def _read_text(data: bytes) -> formats.Extracted:
 _READERS: dict[str, Callable[[bytes], formats.Extracted]] = {
     ".md": _read_text,
     ".txt": _read_text,
-    ".html": formats.read_html,
-    ".htm": formats.read_html,
+    ".html": webpage.read_html,
+    ".htm": webpage.read_html,
     ".pdf": formats.read_pdf,
 }
 
