@@ -11,6 +11,7 @@ from dataclasses import dataclass
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 PAGE_SEPARATOR = "\n\n"  # between PDF pages: a blank line, so no sentence crosses it
 
+
 @dataclass(frozen=True)
 class Extracted:
     """What a reader got out of a file.
