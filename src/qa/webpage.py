@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from copy import deepcopy
 from functools import lru_cache
 
 from qa.formats import Extracted, decode_text, refuse_binary
@@ -27,8 +28,9 @@ def read_html(data: bytes) -> Extracted:
     text always yields some). Each block (paragraph, heading, list item, quote, table row)
     is a paragraph and `<br>` a line break. Title, publisher and URL come from the page's
     metadata (Open Graph, `<meta>`, JSON-LD, `<title>`, `<link rel="canonical">`), else
-    from trafilatura's; the date is htmldate's (through trafilatura): the page's own date
-    as the publisher wrote it, not its UTC one, and never a placeholder such as 0001-01-01.
+    from trafilatura's. The date is htmldate's (through trafilatura), from the page's
+    address, metadata or text ("November 19, 2019"): a timestamp counts on its own day, the
+    address's day wins over a UTC timestamp, and a placeholder such as 0001-01-01 is no date.
 
     Raises:
         ValueError: the bytes are binary data, or the page has no text.
@@ -111,7 +113,7 @@ def _flatten(body) -> str:
     `<lb/>` a line break, and runs of white space inside a line one space."""
     if body is None:
         return ""
-    body = _copy(body)
+    body = deepcopy(body)  # the caller's tree stays as it was
     for element in body.iter():
         if element.tag == "lb":
             element.tail = _LINE_BREAK + (element.tail or "")
@@ -126,12 +128,6 @@ def _flatten(body) -> str:
         for part in re.split(r"\n\s*\n", "".join(body.itertext()))
     )
     return "\n\n".join(filter(None, paragraphs))
-
-
-def _copy(element):
-    from copy import deepcopy
-
-    return deepcopy(element)
 
 
 def _page_metadata(tree) -> dict[str, str | None]:
