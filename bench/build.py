@@ -4,7 +4,7 @@ The corpus is the first `--docs` SQuAD dev paragraphs, one file each. Alternatel
 times: a full build through `build_index` (what `qa index --full` runs), and a raw
 `SentenceTransformer.encode` of exactly the texts that build embedded (its passages and their
 sentences), and of the passages alone. The build's phases are timed by wrapping the
-functions `qa.build` calls (corpus reading, embedding, FAISS, BM25, writing); chunking
+functions `qa.index.build` calls (corpus reading, embedding, FAISS, BM25, writing); chunking
 and sentence splitting are what remains. The embedded texts are the passages (read with their
 heading, keeping their word pieces), then each sentence alone and with the heading.
 
@@ -23,19 +23,19 @@ from pathlib import Path
 
 from synthetic import squad_paragraphs
 
-import qa.build
-import qa.rows
+import qa.index.build
+import qa.index.rows
+import qa.index.vectors
 import qa.threads
-import qa.vectors
-from qa.embed import _BATCH, load_embedder
+from qa.embed import BATCH, load_embedder
 from qa.settings import Settings
 
 # build phase -> (module, attribute) wrapped to time it
 PHASES = {
-    "read corpus": (qa.build, "plan_build"),
-    "FAISS": (qa.vectors, "build"),
-    "BM25": (qa.rows, "Lexical"),
-    "write": (qa.build, "write_index"),
+    "read corpus": (qa.index.build, "plan_build"),
+    "FAISS": (qa.index.vectors, "build"),
+    "BM25": (qa.index.rows, "Lexical"),
+    "write": (qa.index.build, "write_index"),
 }
 
 
@@ -52,7 +52,7 @@ def main() -> None:
     for number, (title, text) in enumerate(squad_paragraphs()[: args.docs]):
         (corpus / f"p{number:05d}.md").write_text(f"---\ntitle: {title}\n---\n{text}\n")
     embedder = load_embedder(Settings().model)  # the instance build_index uses
-    embedder.model.encode(["warm up"] * 64, batch_size=_BATCH)
+    embedder.model.encode(["warm up"] * 64, batch_size=BATCH)
 
     runs: dict[str, list[float]] = {}
     texts: list[str] = []
@@ -63,7 +63,7 @@ def main() -> None:
             runs.setdefault(name, []).append(seconds)
         for name, subset in [("raw, same texts", texts), ("raw, passages only", texts[:passages])]:
             started = time.perf_counter()
-            embedder.model.encode(subset, batch_size=_BATCH, normalize_embeddings=True)
+            embedder.model.encode(subset, batch_size=BATCH, normalize_embeddings=True)
             runs.setdefault(name, []).append(time.perf_counter() - started)
     shutil.rmtree(work, ignore_errors=True)
 
@@ -130,7 +130,7 @@ def _timed_build(corpus: Path, index: Path, embedder) -> tuple[dict[str, float],
     shutil.rmtree(index, ignore_errors=True)
     try:
         started = time.perf_counter()
-        report = qa.build.build_index(corpus, index)
+        report = qa.index.build.build_index(corpus, index)
         spent["build"] = time.perf_counter() - started
     finally:
         del embedder.encode, embedder.encode_with_tokens

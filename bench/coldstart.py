@@ -57,7 +57,7 @@ def timed(name, function):
     return run
 qa.engine.read_index = timed("index", qa.engine.read_index)
 qa.engine.load_embedder = timed("model", qa.engine.load_embedder)
-qa.cli._quiet_offline_environment()
+qa.cli.quiet_offline_environment()
 engine = qa.engine.Engine("corpus", sys.argv[1], build_if_missing=False)
 t2 = time.perf_counter()
 engine.answer(sys.argv[2])

@@ -36,8 +36,8 @@ SHINGLE = 4
 
 
 def qa_reader(html: bytes) -> str:
-    """The project's reader, as a corpus file is read (`qa.webpage.read_html`)."""
-    from qa.webpage import read_html
+    """The project's reader, as a corpus file is read (`qa.ingest.webpage.read_html`)."""
+    from qa.ingest.webpage import read_html
 
     return read_html(html).text
 

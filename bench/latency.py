@@ -32,9 +32,9 @@ import numpy as np
 from synthetic import base_embeddings, squad_sentences
 
 import qa.threads
-from qa.chunking import split_sentences
 from qa.embed import load_embedder
 from qa.engine import Engine, build_index
+from qa.ingest.chunking import split_sentences
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +77,8 @@ def main() -> None:
     ]:
         engine = Engine(corpus_dir, index_dir, build_if_missing=False)
         row = _measure(engine, questions)
-        stored = engine._index
-        kinds = f"{type(stored.vectors).__name__} / {type(stored.sentence_vectors).__name__}"
+        stored = engine.index
+        kinds = f"{stored.vectors.kind.value} / {stored.sentence_vectors.kind.value}"
         print(
             f"| {name} | {len(stored.passages):,} | {len(stored.sentences):,} | {kinds} "
             f"| {row['encode'][0]:.1f} ms | {row['answer'][0]:.1f} ms "
@@ -99,7 +99,7 @@ def _measure(engine: Engine, questions: list[str]) -> dict[str, tuple[float, flo
     times: dict[str, list[float]] = {"encode": [], "answer": [], "filtered": []}
     for question in questions:  # interleaved, so that a burst of load hits all three
         for name, call in [
-            ("encode", lambda: engine._loaded.embedder.encode([question])),
+            ("encode", lambda: engine.embedder.encode([question])),
             ("answer", lambda: engine.answer(question)),
             ("filtered", lambda: engine.answer(question, date_from="2020")),
         ]:
@@ -139,7 +139,7 @@ def _build_with_looked_up_embeddings(corpus: Path, index: Path, sentences: list[
         # Word pieces: random unit vectors, as many as the model's tokenizer gives, so that
         # MaxSim reads as many rows per passage as it would for real.
         rng = np.random.default_rng(0)
-        offsets = embedder._offsets(list(texts))
+        offsets = embedder.piece_offsets(list(texts))
         pieces = []
         for piece_offsets in offsets:
             rows = rng.standard_normal((len(piece_offsets), dimension)).astype(np.float32)

@@ -4,7 +4,7 @@ Usage: PYTHONPATH=src python bench/lexical.py [--squad ../shared/bench/squad-dev
 
 Each of the 2,067 paragraphs is one text, read as the lexical leg reads a passage: with its
 article's title in front ("Super Bowl 50. Super Bowl 50 was an American football game…").
-`qa.lexical.Lexical` indexes them and scores all 10,570 questions; R@k counts the question's
+`qa.index.lexical.Lexical` indexes them and scores all 10,570 questions; R@k counts the question's
 own paragraph among the k best. No model is loaded.
 """
 
@@ -22,7 +22,7 @@ SQUAD = ROOT.parent / "shared" / "bench" / "squad-dev-v1.1.json"
 
 
 def main(argv: list[str] | None = None) -> int:
-    from qa.lexical import Lexical
+    from qa.index.lexical import Lexical
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=Path, default=SQUAD)

@@ -1,10 +1,10 @@
 """Time and memory against corpus size: exact vs the shipped approximate index, and BM25.
 
 For each size n the parent builds, and writes to a scratch folder:
-- an exact `IndexFlatIP` and the index `qa.vectors.build` makes when the threshold is 0
+- an exact `IndexFlatIP` and the index `qa.index.vectors.build` makes when the threshold is 0
   (IVF + SQ8), over `synthetic.clustered_vectors(n)`: real MiniLM sentence embeddings
   mixed two by two plus noise;
-- a `qa.lexical.Lexical` BM25 index over `synthetic.synthetic_texts(n)`: passages of 3-6
+- a `qa.index.lexical.Lexical` BM25 index over `synthetic.synthetic_texts(n)`: passages of 3-6
   random SQuAD sentences.
 Then a fresh child process per index loads it (memory-mapped, as `qa` does) and answers
 real SQuAD questions one at a time: p50/p95 of a search at k=10 and at k=100 (the depth
@@ -64,7 +64,7 @@ def _size(n: int, queries: int, lexical: bool) -> dict:
     import faiss
     from synthetic import base_embeddings, clustered_vectors, synthetic_texts
 
-    from qa import vectors
+    from qa.index import vectors
 
     folder = Path(tempfile.mkdtemp(prefix=f"qa-scale-{n}-"))
     row: dict = {"n": n, "load_before": os.getloadavg()[0]}
@@ -87,7 +87,7 @@ def _size(n: int, queries: int, lexical: bool) -> dict:
         row[kind] = _child(kind, folder / f"{kind}.faiss", n, queries)
         row[kind]["file_mb"] = (folder / f"{kind}.faiss").stat().st_size / 2**20
     if lexical:
-        from qa.lexical import Lexical
+        from qa.index.lexical import Lexical
 
         texts = synthetic_texts(n)
         started = time.perf_counter()
@@ -119,8 +119,8 @@ def _measure(kind: str, path: str, n: int, queries: int) -> dict:
     import faiss  # noqa: F401
     from synthetic import base_embeddings, squad_sentences
 
-    from qa import vectors
-    from qa.lexical import Lexical
+    from qa.index import vectors
+    from qa.index.lexical import Lexical
 
     rss_start = _rss()
     started = time.perf_counter()
@@ -197,7 +197,7 @@ def _plot(rows: list[dict], path: Path) -> None:
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for kind, label in [
         ("exact", "flat, exact"),
-        ("approximate", "IVF + SQ8 (qa.vectors)"),
+        ("approximate", "IVF + SQ8 (qa.index.vectors)"),
         ("lexical", "BM25 scores + top 100"),
     ]:
         kept = [row for row in rows if kind in row]

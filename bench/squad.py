@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
 import tempfile
 import time
@@ -25,10 +24,10 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from qa import retrieval, threads  # noqa: E402
+from qa import threads  # noqa: E402
 from qa.engine import Engine, build_index  # noqa: E402
-
-RERANK = retrieval.RERANK
+from qa.evaluate import Tally, contains_answer  # noqa: E402
+from qa.search.query import SearchParams  # noqa: E402
 
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "squad-dev-v1.1.json"
 
@@ -62,8 +61,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for method in args.modes.split(","):
         mode, _, variant = method.partition(":")
-        retrieval.RERANK = 0 if variant == "no-rerank" else RERANK
-        engine = Engine(work / "corpus", work / "index", mode=mode, build_if_missing=False)
+        params = SearchParams(mode, rerank=0) if variant == "no-rerank" else SearchParams(mode)
+        engine = Engine(work / "corpus", work / "index", params=params, build_if_missing=False)
         row = run(engine, questions)
         print(
             f"| {method} | {row['R@1']:.3f} | {row['R@5']:.3f} | {row['R@20']:.3f} | "
@@ -92,34 +91,24 @@ def write_corpus(squad: Path, corpus: Path) -> list[tuple[str, str, list[str]]]:
 
 
 def run(engine: Engine, questions: list[tuple[str, str, list[str]]]) -> dict[str, float]:
-    ranks, sentence_hits, seconds = [], 0, []
+    tally, seconds = Tally(), []
     for question, gold, answers in questions:
         started = time.perf_counter()
         result = engine.answer(question, k=20)
         seconds.append(time.perf_counter() - started)
-        files = list(dict.fromkeys(p.source for p in result.passages))
-        ranks.append(files.index(gold) + 1 if gold in files else None)
-        text = fold(result.text)
-        sentence_hits += any(fold(a) in text for a in answers)
-    n = len(questions)
-
-    def recall(k: int) -> float:
-        return sum(r is not None and r <= k for r in ranks) / n
-
+        files = list(dict.fromkeys(p.source for p in result.passages))  # distinct paragraphs
+        tally.add([file == gold for file in files], contains_answer(result.text, answers))
     seconds.sort()
+    n = len(seconds)
     return {
-        "R@1": recall(1),
-        "R@5": recall(5),
-        "R@20": recall(20),
-        "MRR": sum(1 / r for r in ranks if r) / n,
-        "sentence": sentence_hits / n,
+        "R@1": tally.hit_at(1),
+        "R@5": tally.hit_at(5),
+        "R@20": tally.hit_at(20),
+        "MRR": tally.mrr,
+        "sentence": tally.answer_sentence,
         "p50": 1000 * statistics.median(seconds),
         "p95": 1000 * seconds[int(0.95 * (n - 1))],
     }
-
-
-def fold(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u2019", "'")).strip()
 
 
 if __name__ == "__main__":

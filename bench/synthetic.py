@@ -39,7 +39,7 @@ def squad_paragraphs(path: Path = SQUAD) -> list[tuple[str, str]]:
 
 def squad_sentences(path: Path = SQUAD) -> tuple[list[str], list[str]]:
     """The sentences of every SQuAD dev paragraph, and every question."""
-    from qa.chunking import split_sentences
+    from qa.ingest.chunking import split_sentences
 
     data = json.loads(path.read_text())["data"]
     sentences, questions = [], []

@@ -17,8 +17,9 @@ import pytest
 from tests.conftest import CORPUS, ROOT
 from tests.pdfs import pdf_bytes
 
-from qa.app import ChatService
-from qa.store import IndexUnusable, build_lock
+from qa.index.generations import build_lock
+from qa.index.manifest import IndexUnusable
+from qa.web.app import ChatService
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.boilerplate import is_boilerplate, is_caption
+from qa.ingest.boilerplate import is_boilerplate, is_caption
 
 FURNITURE = [
     "Get The Daily Courier stories sent directly to you!",
@@ -34,7 +34,7 @@ def test_prose_is_not(sentence):
 
 
 def test_boilerplate_is_never_passage_text_nor_returned(engine):
-    stored = engine._index
+    stored = engine.index
     for passage in stored.passages:
         text = stored.documents[passage.doc].text[passage.start : passage.end]
         assert "sent directly to you" not in text and "Comments (0)" not in text
@@ -51,7 +51,7 @@ def test_a_short_line_ending_in_a_photo_credit_is_a_caption():
 
 
 def test_a_caption_is_in_no_passage(engine):
-    stored = engine._index
+    stored = engine.index
     for passage in stored.passages:
         text = stored.documents[passage.doc].text[passage.start : passage.end]
         assert "During the videoconference." not in text

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from tests.conftest import CORPUS
 
-from qa.chunking import Chunker, chunk_spans, split_sentences
-from qa.corpus import load_corpus
+from qa.ingest.chunking import Chunker, chunk_spans, split_sentences
+from qa.ingest.corpus import load_corpus
 from qa.settings import Settings
 
 
@@ -83,7 +83,7 @@ def test_a_single_word_longer_than_the_size_is_cut_inside():
 
 def test_every_passage_of_the_real_corpus_round_trips_and_keeps_sentences_whole(engine):
     documents = {d.source: d for d in load_corpus(CORPUS)[0]}
-    stored = engine._index
+    stored = engine.index
     assert len(stored.passages) > len(documents)
     for passage in stored.passages:
         document = stored.documents[passage.doc]
@@ -99,7 +99,7 @@ def test_every_passage_of_the_real_corpus_round_trips_and_keeps_sentences_whole(
 
 
 def test_headline_is_not_passage_text(engine):
-    stored = engine._index
+    stored = engine.index
     for number, document in enumerate(stored.documents):
         first = min(p.start for p in stored.passages if p.doc == number)
         assert first >= document.body_start

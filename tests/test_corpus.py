@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tests.conftest import CORPUS
 
-from qa.corpus import load_corpus, parse_document
+from qa.ingest.corpus import load_corpus, parse_document
 
 
 def test_front_matter_fields_and_headline():

@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import ROOT
 
 from qa import Engine
-from qa.build import build_index
-from qa.store import build_lock, current_generation
+from qa.index.build import build_index
+from qa.index.generations import build_lock, current_generation
 
 EDITED = "2024-astana-council-narrow-format.md"
 # Deleting a file rebuilds without the model, so a child that only deletes starts fast.
@@ -26,7 +26,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
 # Runs `qa index` in a child that SIGKILLs itself at one moment of writing the generation.
 _KILLER = """
 import os, signal, sys
-from qa import store
+from qa.index import generations
 from qa.cli import main
 
 moment = sys.argv[1]
@@ -35,16 +35,16 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 if moment == "staged":  # every file of the new generation written, not yet renamed
-    store._fsync_dir = lambda path: die()
+    generations.fsync_dir = lambda path: die()
 if moment == "renamed":  # generation renamed into place, CURRENT not yet switched
     replace = os.replace
     def switch(src, dst):
         if str(dst).endswith("CURRENT"):
             die()
         replace(src, dst)
-    store.os.replace = switch
+    generations.os.replace = switch
 if moment == "switched":  # CURRENT switched, older generations not yet removed
-    store._remove_stale = lambda *args, **kwargs: die()
+    generations._remove_stale = lambda *args, **kwargs: die()
 sys.exit(main(["index", "--corpus", sys.argv[2], "--index", sys.argv[3]]))
 """
 
@@ -147,7 +147,7 @@ def test_a_running_engine_picks_up_a_build_made_by_another_process(corpus_copy, 
         capture_output=True,
     )
     result = engine.answer(QUESTIONS[0], k=1000)
-    assert engine._index.path == current_generation(index_copy)
+    assert engine.index.path == current_generation(index_copy)
     for passage in result.passages:  # every passage from the new generation
         assert passage.source != DELETED
         assert passage.text in (corpus_copy / passage.source).read_text()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.duplicates import SAME_PASSAGE, SAME_SENTENCE, collapse
+from qa.search.duplicates import SAME_PASSAGE, SAME_SENTENCE, collapse
 
 
 def _one_at_a_time(passages: np.ndarray, sentences: np.ndarray, k: int) -> list:

@@ -6,8 +6,8 @@ import pytest
 from tests.conftest import CORPUS
 
 from qa import Answer, Engine
-from qa.build import build_index
-from qa.store import current_generation
+from qa.index.build import build_index
+from qa.index.generations import current_generation
 
 
 def test_secretary_general_question_finds_both_holders_with_their_dates(engine):
@@ -26,7 +26,7 @@ def test_the_1992_treaty_is_cited_from_the_2020_article(engine):
 
 
 def test_passages_quote_their_documents_exactly(engine):
-    documents = {d.source: d for d in engine._index.documents}
+    documents = {d.source: d for d in engine.index.documents}
     result = engine.answer("What did the Declaration say about military cooperation?", k=10)
     assert [p.score for p in result.passages] == sorted(
         (p.score for p in result.passages), reverse=True
@@ -68,11 +68,11 @@ def test_k_must_be_a_positive_whole_number(engine, k):
 
 
 def test_k_above_the_passage_count_returns_them_all(engine):
-    count = len(engine._index.passages)
+    count = len(engine.index.passages)
     result = engine.answer("Who chaired the session?", k=count + 50)
     shown = [p.chunk_id for p in result.passages]
     folded = [s.chunk_id for p in result.passages for s in p.also_in]
-    assert sorted(shown + folded) == sorted(p.chunk_id for p in engine._index.passages)
+    assert sorted(shown + folded) == sorted(p.chunk_id for p in engine.index.passages)
 
 
 def test_a_very_long_question_is_truncated_not_a_crash(engine):
@@ -127,9 +127,9 @@ def test_date_and_source_filters(engine):
 def test_info_reports_the_loaded_index(engine):
     info = engine.info()
     assert info.documents == 5 == len(info.sources)
-    assert info.passages == engine._index.vectors.ntotal
+    assert info.passages == len(engine.index.vectors)
     assert info.model == engine.settings.model
-    assert info.built_at == engine._index.manifest["built_at"]
+    assert info.built_at == engine.index.manifest.built_at
     assert "2024-11-28-astana-summit-signed-documents.md" in info.sources
 
 
@@ -165,5 +165,5 @@ def test_an_answer_uses_one_generation_while_another_thread_switches(
     monkeypatch.setattr(qa.engine, "search", switch_midway)
     assert engine.answer(question, k=1000) == expected  # cited from the generation it ranked
     monkeypatch.setattr(qa.engine, "search", search)
-    assert engine._index.path == current_generation(index_copy)
+    assert engine.index.path == current_generation(index_copy)
     assert deleted not in {p.source for p in engine.answer(question, k=1000).passages}

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.corpus import Document
-from qa.filters import PassageFilter, date_bounds, in_date_range
+from qa.ingest.corpus import Document
+from qa.search.filters import PassageFilter, date_bounds, in_date_range
 
 
 def _document(source: str, date: str | None) -> Document:

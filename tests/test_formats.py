@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from tests.pdfs import pdf_bytes
 
-from qa.corpus import parse_document
-from qa.formats import decode_text
+from qa.ingest.corpus import parse_document
+from qa.ingest.formats import decode_text
 
 PAGE = b"""<!doctype html>
 <html><head>

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from qa.fusion import fuse, reciprocal_rank, zscore
-from qa.retrieval import Mode
+from qa.search.fusion import fuse, reciprocal_rank, rerank, zscore
+from qa.search.query import Mode
 
 
 def test_zscore_by_hand():
@@ -25,6 +25,23 @@ def test_fuse_is_the_weighted_sum_of_z_scores():
     assert fuse([bm25, cosine], [1, 1]) == pytest.approx([0.0, 0.0, 0.0])
     assert fuse([bm25, cosine], [2, 1]) == pytest.approx([z, -z, 0.0])
     assert fuse([bm25, cosine], [0, 1]) == pytest.approx([-z, z, 0.0])
+
+
+def test_rerank_by_hand():
+    # Five candidates; the best three by fused score (0, 2, 4) are reranked by one more leg.
+    fused = np.array([3.0, 0.5, 2.0, 0.0, 1.0])
+    top = np.array([0, 2, 4])
+    maxsim = np.array([0.1, 0.2, 0.9])  # for 0, 2, 4: candidate 4 matches best
+    z = math.sqrt(3 / 2)  # z-scores of (3, 2, 1) are (z, 0, -z)
+    # maxsim: mean 0.4, deviations (-0.3, -0.2, 0.5), standard deviation sqrt(0.38 / 3)
+    spread = math.sqrt(0.38 / 3)
+    reranked = [z - 0.3 / spread, 0 - 0.2 / spread, -z + 0.5 / spread]  # 0.382, -0.562, 0.180
+    # The rest (1 and 3) keep their gaps to the lowest fused top score (1.0), below the
+    # lowest reranked score minus one.
+    low = min(reranked) - 1.0
+    expected = [reranked[0], low - 0.5, reranked[1], low - 1.0, reranked[2]]
+    assert rerank(fused, top, [maxsim]) == pytest.approx(expected)
+    assert np.argsort(-rerank(fused, top, [maxsim])).tolist() == [0, 4, 2, 1, 3]
 
 
 def test_reciprocal_rank_fusion_by_hand():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.lexical import Lexical, split_compounds
+from qa.index.lexical import Lexical, split_compounds
 
 POSTS = [
     "Marching for the planet today with thousands of others #ClimateWeek",

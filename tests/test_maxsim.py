@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.maxsim import TokenStore, maxsim
+from qa.index.wordpieces import WordPieces
+from qa.search.maxsim import maxsim
 
 
 def _unit(*rows: list[float]) -> np.ndarray:
@@ -12,11 +13,11 @@ def _unit(*rows: list[float]) -> np.ndarray:
 
 
 @pytest.fixture
-def store() -> TokenStore:
+def store() -> WordPieces:
     # Passage 0: a title piece and two sentences, [0, 10) and [10, 20); passage 1: one piece.
     pieces = [_unit([1, 0, 0], [0, 1, 0], [0, 0, 1]), _unit([1, 1, 0])]
     offsets = [np.array([-1, 2, 12]), np.array([30])]
-    return TokenStore.from_pieces(pieces, offsets, dimension=3)
+    return WordPieces.from_pieces(pieces, offsets, dimension=3)
 
 
 def test_maxsim_by_hand(store):
@@ -37,7 +38,7 @@ def test_a_question_without_content_pieces_scores_zero(store):
 
 def test_store_round_trip_memory_maps_the_vectors(store, tmp_path):
     store.save(tmp_path)
-    loaded = TokenStore.load(tmp_path)
+    loaded = WordPieces.load(tmp_path)
     assert isinstance(loaded.vectors, np.memmap)
     assert np.array_equal(loaded.vectors, store.vectors)
     assert loaded.first.tolist() == [0, 3, 4] and loaded.offsets.tolist() == [-1, 2, 12, 30]

@@ -9,7 +9,7 @@ def test_the_answer_sentence_is_the_one_that_answers(engine):
     result = engine.answer("Which countries originally signed the Collective Security Treaty?")
     assert "Armenia, Kazakhstan, Kyrgyzstan, Russia, Tajikistan and Uzbekistan" in result.text
     assert result.text == result.passages[0].sentence
-    document = next(d for d in engine._index.documents if d.source == result.source)
+    document = next(d for d in engine.index.documents if d.source == result.source)
     assert document.text[result.start : result.end] == result.text
 
 

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.rows import join_documents, split_by_document
-from qa.store import read_index
+from qa.index.generation import read_index
+from qa.index.rows import join_documents, split_by_document
 
 QUESTION = "Who is the Secretary-General of the CSTO?"
 
 
 def _vectors(index) -> np.ndarray:
-    return index.reconstruct_n(0, index.ntotal)
+    return index.all()
 
 
 def test_split_then_join_gives_the_same_index(seed_index):
@@ -18,7 +18,7 @@ def test_split_then_join_gives_the_same_index(seed_index):
     assert [p.document for p in parts] == stored.documents
     assert sum(len(p.passages) for p in parts) == len(stored.passages)
     assert sum(len(p.sentences) for p in parts) == len(stored.sentences)
-    joined = join_documents(parts, stored.vectors.d)
+    joined = join_documents(parts, stored.vectors.dimension)
     assert joined.documents == stored.documents and joined.passages == stored.passages
     assert np.array_equal(joined.sentences, stored.sentences)
     assert np.array_equal(_vectors(joined.vectors), _vectors(stored.vectors))
@@ -27,7 +27,7 @@ def test_split_then_join_gives_the_same_index(seed_index):
         _vectors(joined.titled_sentence_vectors), _vectors(stored.titled_sentence_vectors)
     )
     for name in ("vectors", "first", "offsets"):
-        assert np.array_equal(getattr(joined.tokens, name), getattr(stored.tokens, name))
+        assert np.array_equal(getattr(joined.pieces, name), getattr(stored.pieces, name))
     assert np.array_equal(joined.lexical.scores(QUESTION), stored.lexical.scores(QUESTION))
     assert np.array_equal(
         joined.lexical_sentences.scores(QUESTION), stored.lexical_sentences.scores(QUESTION)
@@ -50,14 +50,14 @@ def test_each_document_gets_its_own_rows_numbered_from_zero(seed_index):
 def test_joining_a_subset_in_another_order_renumbers_passages_and_sentences(seed_index):
     stored = read_index(seed_index)
     last, first = split_by_document(stored)[-1], split_by_document(stored)[0]
-    joined = join_documents([last, first], stored.vectors.d)
+    joined = join_documents([last, first], stored.vectors.dimension)
     assert [d.source for d in joined.documents] == [last.document.source, first.document.source]
     assert [p.doc for p in joined.passages] == [0] * len(last.passages) + [1] * len(first.passages)
     assert joined.passages[len(last.passages)].chunk_id == f"{first.document.source}#0"
     for p, start, end in joined.sentences.tolist():
         passage = joined.passages[p]
         assert passage.start <= start < end <= passage.end
-    assert joined.vectors.ntotal == len(joined.passages)
-    assert joined.sentence_vectors.ntotal == len(joined.sentences) == joined.lexical_sentences.size
-    assert len(joined.tokens) == len(joined.passages)
-    assert np.array_equal(joined.tokens.vectors[: len(last.tokens.vectors)], last.tokens.vectors)
+    assert len(joined.vectors) == len(joined.passages)
+    assert len(joined.sentence_vectors) == len(joined.sentences) == joined.lexical_sentences.size
+    assert len(joined.pieces) == len(joined.passages)
+    assert np.array_equal(joined.pieces.vectors[: len(last.pieces.vectors)], last.pieces.vectors)

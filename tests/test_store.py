@@ -6,7 +6,8 @@ import pytest
 from tests.conftest import CORPUS
 
 from qa import Engine, IndexUnusable
-from qa.store import current_generation, read_index
+from qa.index.generation import read_index
+from qa.index.generations import current_generation
 
 QUESTION = "Who chaired the 2020 CSTO Council videoconference?"
 
@@ -17,15 +18,20 @@ def test_save_then_load_gives_identical_results(engine, index_copy):
 
 
 def test_manifest_records_what_built_the_index(engine):
-    manifest = engine._index.manifest
-    assert manifest["model"] == "all-MiniLM-L6-v2"
-    assert manifest["dimension"] == 384
-    assert manifest["passage_count"] == len(engine._index.passages)
-    assert set(manifest["settings"]) == {"model", "chunk_size", "chunk_overlap", "chunk_unit"}
-    assert len(manifest["documents"]) == 5
-    assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
-    assert {"sentence-transformers", "faiss-cpu", "numpy"} <= set(manifest["versions"])
-    assert manifest["built_at"]
+    manifest = engine.index.manifest
+    assert manifest.model == "all-MiniLM-L6-v2"
+    assert manifest.dimension == 384
+    assert manifest.passage_count == len(engine.index.passages)
+    assert set(manifest.settings.to_dict()) == {
+        "model",
+        "chunk_size",
+        "chunk_overlap",
+        "chunk_unit",
+    }
+    assert len(manifest.documents) == 5
+    assert all(len(d.sha256) == 64 for d in manifest.documents.values())
+    assert {"sentence-transformers", "faiss-cpu", "numpy"} <= set(manifest.versions)
+    assert manifest.built_at
 
 
 def test_another_configured_model_is_refused_with_what_to_run(index_copy):
@@ -80,8 +86,8 @@ def test_a_rebuild_switches_generation_and_clears_old_ones(index_copy):
 
 def test_word_pieces_line_up_with_their_passages(seed_index):
     index = read_index(seed_index)
-    assert len(index.tokens) == len(index.passages)
+    assert len(index.pieces) == len(index.passages)
     for number, passage in enumerate(index.passages):
-        offsets = index.tokens.offsets[index.tokens.first[number] : index.tokens.first[number + 1]]
+        offsets = index.pieces.offsets[index.pieces.first[number] : index.pieces.first[number + 1]]
         inside = offsets[offsets >= 0]
         assert len(inside) and inside.min() == passage.start and inside.max() < passage.end

@@ -4,8 +4,8 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import vectors
-from qa.vectors import Kind
+from qa.index import vectors
+from qa.index.vectors import Kind
 
 
 def _clustered(n: int, dimension: int = 32, clusters: int = 50, seed: int = 0) -> np.ndarray:
@@ -127,16 +127,18 @@ def test_an_engine_over_approximate_indexes_answers_as_over_exact_ones(engine, t
     from tests.conftest import CORPUS
 
     from qa import Engine
-    from qa.store import build_lock, read_index, write_index
+    from qa.index.generation import read_index, write_index
+    from qa.index.generations import build_lock
+    from qa.index.vectors import VectorIndex
 
     index = read_index(engine.index_dir, mmap=False)
     for name in ("vectors", "sentence_vectors"):
         exact = getattr(index, name)
-        setattr(index, name, vectors.build(exact.reconstruct_n(0, exact.ntotal), exact_up_to=10))
+        setattr(index, name, VectorIndex.build(exact.all(), exact.dimension, exact_up_to=10))
     with build_lock(tmp_path / "index"):
-        write_index(tmp_path / "index", index)
+        write_index(tmp_path / "index", index, index.manifest)
     approximate = Engine(CORPUS, tmp_path / "index", build_if_missing=False)
-    assert Kind.of(approximate._index.sentence_vectors) is Kind.IVF_SQ8
+    assert approximate.index.sentence_vectors.kind is Kind.IVF_SQ8
     for question in [
         "Who is the Secretary-General of the CSTO?",
         "Which city hosted the 2024 session?",

@@ -4,11 +4,11 @@ import html
 
 import pytest
 
-from qa.build import BuildReport
-from qa.corpus import Skipped
 from qa.engine import IndexInfo
+from qa.index.build import BuildReport
+from qa.ingest.corpus import Skipped
 from qa.results import Answer, Passage, Source
-from qa.web import (
+from qa.web.render import (
     MAX_UPLOAD_BYTES,
     UploadRejected,
     answer_html,

@@ -1,10 +1,10 @@
 """Offline extractive question answering over a folder of articles."""
 
-from qa.build import BuildReport
 from qa.engine import Engine, IndexInfo, answer
+from qa.index.build import BuildReport
+from qa.index.manifest import IndexUnusable
 from qa.results import Answer, Passage
 from qa.settings import Settings
-from qa.store import IndexUnusable
 
 __all__ = [
     "Answer",

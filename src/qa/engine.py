@@ -9,16 +9,17 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
-from qa.build import BuildReport, build_index  # also importable from here, as before
-from qa.corpus import DEFAULT_MAX_BYTES, Document
-from qa.embed import Embedder, load_embedder, same_model
-from qa.filters import PassageFilter
+from qa.embed import Embedder, load_embedder
+from qa.index.build import BuildReport, build_index  # also importable from here, as before
+from qa.index.generation import StoredIndex, read_index
+from qa.index.generations import current_generation
+from qa.index.manifest import IndexUnusable
+from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
-from qa.retrieval import Hit, Mode, search
+from qa.search.filters import PassageFilter
+from qa.search.query import Mode, Query, SearchParams
+from qa.search.retrieval import Hit, search
 from qa.settings import Settings
-from qa.store import IndexUnusable, StoredIndex, current_generation, read_index
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Engine:
         progress: show a progress bar while embedding.
         mode: which retrievers take part: "hybrid" (BM25 and embeddings, the default),
             "dense" or "lexical".
+        params: how to search, in full (`SearchParams`: mode, candidates per leg, rerank
+            depth, legs); takes the place of `mode` when given.
 
     Before each answer the engine checks (one small file read) whether another build made
     a newer generation live, and switches to it first. An answer takes one snapshot of the
@@ -75,6 +78,7 @@ class Engine:
         build_if_missing: bool = True,
         progress: bool = False,
         mode: str = Mode.HYBRID.value,
+        params: SearchParams | None = None,
     ) -> None:
         self.corpus_dir = Path(corpus)
         self.index_dir = Path(index)
@@ -82,29 +86,41 @@ class Engine:
             settings = Settings(model=model)
         self._settings = settings
         self._progress = progress
-        self.mode = Mode.from_str(mode)
+        self.params = params or SearchParams(mode=Mode.from_str(mode))
         self._switching = threading.Lock()
         if build_if_missing and current_generation(self.index_dir) is None:
             build_index(self.corpus_dir, self.index_dir, settings, progress)
         self._loaded = self._read()
 
     @property
-    def settings(self) -> Settings:
-        """The settings of the loaded index."""
-        return Settings(**self._index.manifest["settings"])
+    def mode(self) -> Mode:
+        """Which retrievers take part."""
+        return self.params.mode
 
     @property
-    def _index(self) -> StoredIndex:
-        return self._loaded.index
+    def settings(self) -> Settings:
+        """The settings of the loaded index."""
+        return self.index.manifest.settings
+
+    @property
+    def index(self) -> StoredIndex:
+        """The loaded generation (after switching to a newer live one). Read it, never change
+        it: other threads answer from it."""
+        return self._snapshot().index
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model that embeds questions for the loaded generation."""
+        return self._snapshot().embedder
 
     def info(self) -> IndexInfo:
         """Counts, model, build time (ISO, UTC) and files of the loaded index."""
-        index = self._snapshot().index
+        index = self.index
         return IndexInfo(
             documents=len(index.documents),
             passages=len(index.passages),
-            model=str(index.manifest.get("model", "?")),
-            built_at=index.manifest.get("built_at"),
+            model=index.manifest.model,
+            built_at=index.manifest.built_at,
             sources=tuple(d.source for d in index.documents),
         )
 
@@ -114,7 +130,7 @@ class Engine:
         Raises:
             KeyError: no indexed document comes from `source`.
         """
-        for document in self._index.documents:
+        for document in self._loaded.index.documents:
             if document.source == source:
                 return document
         raise KeyError(source)
@@ -171,13 +187,12 @@ class Engine:
             raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
         loaded = self._snapshot()  # everything below reads this one generation
         index = loaded.index
-        if index.vectors.ntotal == 0:
+        if len(index.vectors) == 0:
             return Answer(question, "", [])
         allowed = loaded.filter.mask(date_from, date_to, sources)
-        query = pieces = None
-        if self.mode.dense:  # BM25 alone needs no question embedding
-            query, pieces = loaded.embedder.encode_question(question)
-        hits = search(index, question, query, pieces, k, self.mode, allowed)
+        # BM25 alone needs no question embedding.
+        query = Query.read(question, loaded.embedder if self.mode.dense else None)
+        hits = search(index, query, k, self.params, allowed)
         passages = [_passage(index, hit) for hit in hits]
         if not passages:
             return Answer(question, "", [])
@@ -208,21 +223,11 @@ class Engine:
     def _read(self) -> _Loaded:
         """Load the live generation and its model, checked against the configured model."""
         index = read_index(self.index_dir)
-        built_with = index.manifest.get("model", "?")
-        wanted = self._settings.model if self._settings else built_with
-        if not same_model(wanted, built_with):
-            raise IndexUnusable(
-                f"the index in {self.index_dir}/ was built with the model {built_with!r}, but "
-                f"{wanted!r} is configured: run `qa index --full --model {wanted}` to rebuild it"
-            )
-        embedder = load_embedder(built_with)
-        if embedder.dimension != index.vectors.d:
-            raise IndexUnusable(
-                f"the model {built_with!r} makes {embedder.dimension}-dimensional vectors but the "
-                f"index in {self.index_dir}/ holds {index.vectors.d}: run `qa index --full`"
-            )
-        owners = np.fromiter((p.doc for p in index.passages), np.int64, len(index.passages))
-        return _Loaded(index, embedder, PassageFilter(index.documents, owners))
+        manifest = index.manifest
+        manifest.check(self.index_dir, model=self._settings.model if self._settings else None)
+        embedder = load_embedder(manifest.model)
+        manifest.check(self.index_dir, dimension=embedder.dimension)
+        return _Loaded(index, embedder, PassageFilter(index.documents, index.passage_owners))
 
 
 def _passage(index: StoredIndex, hit: Hit) -> Passage:

@@ -70,28 +70,50 @@ def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
     return rows
 
 
+@dataclass
+class Tally:
+    """Per question: the rank of the first hit (None: no hit) and whether the answer sentence
+    was right; the scores over all of them."""
+
+    ranks: list[int | None] = field(default_factory=list)
+    sentences: list[bool] = field(default_factory=list)
+
+    def add(self, hits: list[bool], sentence: bool) -> None:
+        """One question: which results hit, best first, and whether its sentence did."""
+        self.ranks.append(hits.index(True) + 1 if True in hits else None)
+        self.sentences.append(sentence)
+
+    def hit_at(self, k: int) -> float:
+        """The share of questions with a hit among the first `k` results."""
+        return sum(rank is not None and rank <= k for rank in self.ranks) / len(self.ranks)
+
+    @property
+    def mrr(self) -> float:
+        """Mean reciprocal rank of the first hit (0 for none)."""
+        return sum(1 / rank for rank in self.ranks if rank) / len(self.ranks)
+
+    @property
+    def answer_sentence(self) -> float:
+        """The share of questions whose answer sentence was right."""
+        return sum(self.sentences) / len(self.sentences)
+
+
 def evaluate(engine: Engine, rows: list[tuple[str, list[str]]]) -> EvalReport:
     """Ask every question and score the passages and the answer sentence."""
-    first_hits, sentence_hits, misses = [], 0, []
+    tally, misses = Tally(), []
     for question, answers in rows:
         result = engine.answer(question, k=DEPTH)
         hits = [contains_answer(p.text, answers) for p in result.passages]
-        first_hits.append(hits.index(True) + 1 if True in hits else None)
-        sentence_hits += contains_answer(result.text, answers)
+        tally.add(hits, contains_answer(result.text, answers))
         if not hits or not hits[0]:
             top = result.passages[0].text if result.passages else ""
             misses.append(Miss(question, answers, " ".join(top.split())))
-    n = len(rows)
-
-    def hit_at(k: int) -> float:
-        return sum(rank is not None and rank <= k for rank in first_hits) / n
-
     return EvalReport(
-        questions=n,
-        hit_at_1=hit_at(1),
-        hit_at_3=hit_at(3),
-        hit_at_5=hit_at(5),
-        mrr=sum(1 / rank for rank in first_hits if rank) / n,
-        answer_sentence=sentence_hits / n,
+        questions=len(rows),
+        hit_at_1=tally.hit_at(1),
+        hit_at_3=tally.hit_at(3),
+        hit_at_5=tally.hit_at(5),
+        mrr=tally.mrr,
+        answer_sentence=tally.answer_sentence,
         misses=misses,
     )

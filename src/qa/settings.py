@@ -6,6 +6,17 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+def is_default_model(name: str) -> bool:
+    """Whether `name` names the default model (it has two spellings)."""
+    return name in _DEFAULT_ALIASES
+
+
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names mean the same model."""
+    return a == b or (is_default_model(a) and is_default_model(b))
 
 
 class Choice(str, Enum):

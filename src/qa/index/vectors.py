@@ -8,12 +8,14 @@ and scale"): recall@10 against exact search stays at or above 0.95.
 
 Both kinds answer `reconstruct_batch` (the IVF keeps a direct map from id to code), both
 take an id selector for filtered search, and both load memory-mapped from disk.
+`VectorIndex` is what the rest of the package holds: one such index with its rows numbered
+from 0, built, searched, read back, joined and saved through it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,3 +161,63 @@ def write(index: faiss.Index, path: Path) -> None:
     import faiss
 
     faiss.write_index(index, str(path))
+
+
+class VectorIndex:
+    """Unit-length rows in a FAISS inner-product index, numbered from 0 in insertion order.
+
+    The index is exact or IVF with 8-bit codes by its size (`kind_for`); rows read back from
+    an 8-bit index are the decoded codes.
+    """
+
+    def __init__(self, index: faiss.Index) -> None:
+        self.faiss = index
+
+    @classmethod
+    def build(cls, rows: np.ndarray, dimension: int, exact_up_to: int = EXACT_UP_TO) -> VectorIndex:
+        """An index over `rows` (shape (n, dimension), unit length), of the kind n calls for."""
+        rows = np.ascontiguousarray(rows, dtype=np.float32).reshape(-1, dimension)
+        return cls(build(rows, exact_up_to))
+
+    @classmethod
+    def join(cls, parts: Sequence[np.ndarray], dimension: int) -> VectorIndex:
+        """An index over these blocks of rows, one after another."""
+        return cls.build(
+            np.concatenate([np.empty((0, dimension), dtype=np.float32), *parts]), dimension
+        )
+
+    @classmethod
+    def load(cls, path: Path, mmap: bool = True) -> VectorIndex:
+        """Read an index saved by `save`; memory-mapped and read-only unless `mmap` is off."""
+        return cls(read(path, mmap))
+
+    def save(self, path: Path) -> None:
+        write(self.faiss, path)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.faiss.d)
+
+    @property
+    def kind(self) -> Kind:
+        return Kind.of(self.faiss)
+
+    def __len__(self) -> int:
+        return int(self.faiss.ntotal)
+
+    def search(
+        self, queries: np.ndarray, k: int, ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best rows for each query: (scores, row numbers), -1 where there are fewer;
+        only among `ids` (int64) when given."""
+        return search(self.faiss, queries, k, ids)
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """The stored rows with these numbers, shape (len(ids), dimension)."""
+        return self.faiss.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def all(self) -> np.ndarray:
+        """Every stored row, in order."""
+        if len(self) == 0:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return self.faiss.reconstruct_n(0, len(self))

@@ -10,20 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunking import Chunker, split_sentences
-from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped
 from qa.embed import Embedder, load_embedder
-from qa.incremental import plan_build
-from qa.maxsim import TokenStore
-from qa.rows import DocumentRows, join_documents
+from qa.index.generation import live_manifest, write_index
+from qa.index.generations import build_lock, current_generation, remove_leftovers
+from qa.index.incremental import plan_build
+from qa.index.manifest import DocumentEntry, Manifest
+from qa.index.rows import DocumentRows, join_documents
+from qa.ingest.chunking import Chunker, split_sentences
+from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document, Skipped
 from qa.settings import ChunkUnit, Settings
-from qa.store import (
-    build_lock,
-    current_generation,
-    read_manifest,
-    remove_leftovers,
-    write_index,
-)
 
 
 @dataclass(frozen=True)
@@ -64,6 +59,28 @@ class BuildReport:
         if self.full_reason:
             return f"rebuilt fully: {self.full_reason}"
         return "updated" if self.generation else "no changes"
+
+    def headline(self, where: str | None = None) -> str:
+        """One line: what the index holds, how long the build took, and what it did."""
+        arrow = f" → {where}/" if where else ""
+        return (
+            f"Indexed {self.documents} documents, {self.passages} passages in "
+            f"{self.seconds:.1f} s{arrow} ({self.state})"
+        )
+
+    def files(self, listed: int = 20) -> list[tuple[str, str]]:
+        """(what happened, file name) for each added, changed and removed file, at most
+        `listed` of each kind (then one "… and N more"), and each leftover cleaned."""
+        rows = []
+        for what in ("added", "changed", "removed"):
+            names = getattr(self, what)
+            rows += [(what, name) for name in names[:listed]]
+            if len(names) > listed:
+                rows.append((what, f"… and {len(names) - listed} more"))
+        rows += [
+            ("cleaned", f"{name} (left by a build that did not finish)") for name in self.cleaned
+        ]
+        return rows
 
     @property
     def counts(self) -> str:
@@ -112,7 +129,8 @@ def build_index(
     with build_lock(index_dir, on_wait):
         started = time.perf_counter()
         cleaned = remove_leftovers(index_dir)
-        settings = settings or _existing_settings(index_dir) or Settings()
+        live = live_manifest(index_dir)
+        settings = settings or (live.settings if live else Settings())
         plan = plan_build(corpus_dir, index_dir, settings, full, max_bytes)
         report = {
             "skipped": plan.skipped,
@@ -137,21 +155,18 @@ def build_index(
             fresh[entry.source] if isinstance(entry, Document) else entry for entry in plan.entries
         ]
         index = join_documents(parts, dimension)
-        index.manifest = {
-            "model": settings.model,
-            "dimension": dimension,
-            "settings": settings.to_dict(),
-            "documents": {
-                part.document.source: {
-                    "sha256": part.document.sha256,
-                    "passages": len(part.passages),
-                }
+        manifest = Manifest(
+            model=settings.model,
+            dimension=dimension,
+            settings=settings,
+            documents={
+                part.document.source: DocumentEntry(part.document.sha256, len(part.passages))
                 for part in parts
             },
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "build_seconds": round(time.perf_counter() - started, 3),
-        }
-        written = write_index(index_dir, index)
+            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        written = write_index(index_dir, index, manifest)
     return BuildReport(
         len(index.documents),
         len(index.passages),
@@ -169,9 +184,7 @@ def _embed_new(
 ) -> tuple[dict[str, DocumentRows], int]:
     """Chunk new and changed documents, and embed their passages and sentences.
 
-    Passages are read with their document's heading, keeping their word pieces from the same
-    pass; sentences are embedded alone and with the heading. The model is loaded only when
-    there is something to embed (or no stored dimension).
+    The model is loaded only when there is something to embed (or no stored dimension).
 
     Returns:
         Each document's rows, by source, and the vectors' dimension.
@@ -180,46 +193,55 @@ def _embed_new(
         return {}, dimension
     embedder = load_embedder(settings.model)
     chunker = _chunker(settings, embedder)
-    cut: list[tuple[Document, np.ndarray, np.ndarray]] = []
-    passage_texts: list[str] = []
-    sentence_texts: list[str] = []
-    titled: list[str] = []
-    for document in documents:
-        passages = _passages(document, _with_heading_room(chunker, document, embedder))
-        sentences = [
-            (number, a, b)
-            for number, (start, end) in enumerate(passages)
-            for a, b in split_sentences(document.text, start, end)
-        ]
-        cut.append((document, _rows(passages, 2), _rows(sentences, 3)))
-        passage_texts += [document.headed(a, b) for a, b in passages]
-        sentence_texts += [document.text[a:b] for _, a, b in sentences]
-        titled += [document.headed(a, b) for _, a, b in sentences]
+    cut = [
+        _cut(document, _with_heading_room(chunker, document, embedder)) for document in documents
+    ]
+    return {rows.document.source: rows for rows in embed_rows(cut, embedder, progress)}, (
+        embedder.dimension
+    )
+
+
+def embed_rows(
+    cut: list[DocumentRows], embedder: Embedder, progress: bool = False
+) -> list[DocumentRows]:
+    """The documents' rows with their vectors: passages read with their heading, keeping
+    their word pieces from the same pass, and sentences alone and with the heading.
+
+    All documents' texts go to the model together, so batches hold texts of like length.
+    """
+    texts = [rows.texts() for rows in cut]
+    passage_texts = [text for t in texts for text in t.passages]
+    sentence_texts = [text for t in texts for text in t.sentences]
+    titled = [text for t in texts for text in t.titled_sentences]
     passage_vectors, pieces, offsets = embedder.encode_with_tokens(passage_texts, progress)
     vectors = embedder.encode(sentence_texts + titled, progress=progress)
     sentence_vectors, titled_vectors = np.split(vectors, [len(sentence_texts)])
-    rows: dict[str, DocumentRows] = {}
+    embedded = []
     p = s = 0
-    for document, passages, sentences in cut:
-        # Piece offsets in the headed text become offsets in the document; the heading's -1.
-        heading = len(document.heading)
-        for (start, _), piece_offsets in zip(passages.tolist(), offsets[p : p + len(passages)]):
-            piece_offsets[:] = np.where(
-                piece_offsets >= heading, piece_offsets - heading + start, -1
+    for rows in cut:
+        n, m = len(rows.passages), len(rows.sentences)
+        embedded.append(
+            rows.embedded(
+                passage_vectors[p : p + n],
+                pieces[p : p + n],
+                offsets[p : p + n],
+                sentence_vectors[s : s + m],
+                titled_vectors[s : s + m],
             )
-        rows[document.source] = DocumentRows(
-            document=document,
-            passages=passages,
-            passage_vectors=passage_vectors[p : p + len(passages)],
-            tokens=TokenStore.from_pieces(
-                pieces[p : p + len(passages)], offsets[p : p + len(passages)], embedder.dimension
-            ),
-            sentences=sentences,
-            sentence_vectors=sentence_vectors[s : s + len(sentences)],
-            titled_sentence_vectors=titled_vectors[s : s + len(sentences)],
         )
-        p, s = p + len(passages), s + len(sentences)
-    return rows, embedder.dimension
+        p, s = p + n, s + m
+    return embedded
+
+
+def _cut(document: Document, chunk: Chunker) -> DocumentRows:
+    """The document cut into passages and their sentences, not yet embedded."""
+    passages = _passages(document, chunk)
+    sentences = [
+        (number, a, b)
+        for number, (start, end) in enumerate(passages)
+        for a, b in split_sentences(document.text, start, end)
+    ]
+    return DocumentRows(document, _rows(passages, 2), _rows(sentences, 3))
 
 
 def _with_heading_room(chunker: Chunker, document: Document, embedder: Embedder) -> Chunker:
@@ -260,14 +282,6 @@ def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
         count_tokens=embedder.count_tokens,
         max_tokens=embedder.max_tokens,
     )
-
-
-def _existing_settings(index_dir: Path) -> Settings | None:
-    manifest = read_manifest(index_dir)
-    try:
-        return Settings(**manifest["settings"]) if manifest else None
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def _notes(parts: Iterable[DocumentRows]) -> list[Skipped]:

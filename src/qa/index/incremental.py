@@ -1,7 +1,7 @@
 """Incremental builds: compare the corpus with the live generation and plan what to redo.
 
 A document whose file has the same SHA-256 as in the live generation is kept with all its
-stored rows (passages, sentences, their vectors: `qa.rows.DocumentRows`); only new and
+stored rows (passages, sentences, their vectors: `qa.index.rows.DocumentRows`); only new and
 changed files are parsed (and then chunked and embedded by the build). Rows of changed,
 deleted or now unreadable files are dropped.
 """
@@ -11,17 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.corpus import DEFAULT_MAX_BYTES, Document, Skipped, parse_document, scan, sha256
-from qa.embed import same_model
-from qa.rows import DocumentRows, split_by_document
+from qa.index.generation import StoredIndex, live_manifest, read_index
+from qa.index.generations import current_generation
+from qa.index.manifest import IndexUnusable
+from qa.index.rows import DocumentRows, split_by_document
+from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document, Skipped, parse_document, scan, sha256
 from qa.settings import Settings
-from qa.store import (
-    IndexUnusable,
-    StoredIndex,
-    current_generation,
-    read_index,
-    read_manifest,
-)
 
 
 @dataclass
@@ -86,9 +81,9 @@ def plan_build(
         else {}
     )
     if previous is not None:
-        plan.dimension = previous.vectors.d
-    manifest = previous.manifest if previous is not None else read_manifest(index_dir)
-    before = set((manifest or {}).get("documents", {}))
+        plan.dimension = previous.vectors.dimension
+    manifest = previous.manifest if previous is not None else live_manifest(index_dir)
+    before = set(manifest.documents if manifest else ())
     for file in found:
         try:
             data = file.path.read_bytes()
@@ -125,9 +120,5 @@ def _previous(
         previous = read_index(index_dir)
     except IndexUnusable as error:
         return None, f"the index was unusable ({error})"
-    built = previous.manifest.get("settings", {})
-    if not same_model(built.get("model", ""), settings.model):
-        return None, f"the model changed from {built.get('model')!r} to {settings.model!r}"
-    if {**built, "model": settings.model} != settings.to_dict():
-        return None, "the chunking settings changed"
-    return previous, None
+    difference = previous.manifest.difference(settings)
+    return (None, difference) if difference else (previous, None)

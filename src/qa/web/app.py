@@ -8,12 +8,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from qa import web
-from qa.build import BuildReport, build_index
 from qa.engine import Engine
+from qa.index.build import BuildReport, build_index
+from qa.index.generations import current_generation
+from qa.index.manifest import IndexUnusable
 from qa.results import Answer
 from qa.settings import DEFAULT_MODEL
-from qa.store import IndexUnusable, current_generation
+from qa.web import render
 
 TITLE = "qa · ask the articles"
 EXAMPLES = (
@@ -127,8 +128,8 @@ class ChatService:
         for path in paths:
             path = Path(path)
             try:
-                name = web.upload_name(path.name, path.stat().st_size)
-            except web.UploadRejected as error:
+                name = render.upload_name(path.name, path.stat().st_size)
+            except render.UploadRejected as error:
                 rejected.append(str(error))
                 continue
             self.corpus_dir.mkdir(parents=True, exist_ok=True)
@@ -145,7 +146,7 @@ def build_app(service: ChatService):
 
     def info():
         engine = service.current()
-        return web.info_html(engine.info() if engine else None, service.error)
+        return render.info_html(engine.info() if engine else None, service.error)
 
     def sources_choices():
         engine = service.current()
@@ -161,14 +162,14 @@ def build_app(service: ChatService):
                 question,
                 int(k),
                 sources=sources or None,
-                date_from=web.date_filter(date_from),
-                date_to=web.date_filter(date_to),
+                date_from=render.date_filter(date_from),
+                date_to=render.date_filter(date_to),
             )
         except (ValueError, IndexUnusable) as error:
-            return history, question, web.notice_html(str(error))
+            return history, question, render.notice_html(str(error))
         history += [
-            {"role": "user", "content": web.text_html(question.strip())},
-            {"role": "assistant", "content": web.answer_html(answer, service.articles(answer))},
+            {"role": "user", "content": render.text_html(question.strip())},
+            {"role": "assistant", "content": render.answer_html(answer, service.articles(answer))},
         ]
         return history, "", ""
 
@@ -178,7 +179,7 @@ def build_app(service: ChatService):
         if saved:
             lines.insert(0, f"Added {', '.join(saved)}: rebuilding the index…")
         kind = "error" if rejected else "ok"
-        return (web.notice_html("\n".join(lines), kind) if lines else "", bool(saved))
+        return (render.notice_html("\n".join(lines), kind) if lines else "", bool(saved))
 
     def rebuild(progress=gr.Progress(track_tqdm=True)):
         progress(0, desc="Reading the corpus")
@@ -186,8 +187,8 @@ def build_app(service: ChatService):
             report = service.rebuild(on_wait=lambda message: progress(0, desc=message))
         except (FileNotFoundError, IndexUnusable, ValueError) as error:
             service.error = str(error)
-            return info(), gr.update(), web.notice_html(str(error))
-        return info(), gr.update(choices=sources_choices()), web.report_html(report)
+            return info(), gr.update(), render.notice_html(str(error))
+        return info(), gr.update(choices=sources_choices()), render.report_html(report)
 
     def rebuild_if(changed, progress=gr.Progress(track_tqdm=True)):
         if not changed:
@@ -222,7 +223,7 @@ def build_app(service: ChatService):
                     show_label=False,
                     elem_id="chat",
                     height=620,
-                    autoscroll=False,  # web.SHOW_LATEST_JS shows the answer's start instead
+                    autoscroll=False,  # render.SHOW_LATEST_JS shows the answer's start instead
                     render_markdown=False,  # messages are HTML we escaped ourselves
                     sanitize_html=True,
                     latex_delimiters=[],
@@ -258,8 +259,8 @@ def build_app(service: ChatService):
                 with gr.Accordion("Sources", open=True):
                     summary = gr.HTML(info(), elem_id="index-info")
                     files = gr.File(
-                        label=f"Add articles ({', '.join(web.SUFFIXES)}, up to "
-                        f"{web.MAX_UPLOAD_BYTES // 2**20} MB)",
+                        label=f"Add articles ({', '.join(render.SUFFIXES)}, up to "
+                        f"{render.MAX_UPLOAD_BYTES // 2**20} MB)",
                         file_count="multiple",
                         elem_id="upload",
                         height=110,
@@ -272,7 +273,7 @@ def build_app(service: ChatService):
         outputs = [chat, question, notice]
         for event in (question.submit, ask.click):
             event(respond, inputs, outputs, api_visibility="private")
-        chat.change(None, js=web.SHOW_LATEST_JS, api_visibility="private")
+        chat.change(None, js=render.SHOW_LATEST_JS, api_visibility="private")
         files.upload(upload, files, [status, changed], api_visibility="private").then(
             rebuild_if,
             changed,
@@ -314,8 +315,8 @@ def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: 
         server_port=port,
         share=False,
         show_error=False,
-        max_file_size=4 * web.MAX_UPLOAD_BYTES,
+        max_file_size=4 * render.MAX_UPLOAD_BYTES,
         footer_links=["api"],
         theme=theme,
-        css=web.CSS,
+        css=render.CSS,
     )

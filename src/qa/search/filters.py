@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from qa.corpus import Document
+from qa.ingest.corpus import Document
 
 _UNDATED = ("9999-99-99", "0000-00-00")  # first > last: in no range
 

@@ -60,11 +60,14 @@ class Lexical:
         if self.size:
             self._retriever.save(str(path))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every text for `query` (zeros when no query term is indexed)."""
+    def scores(self, query: str | Sequence[str]) -> np.ndarray:
+        """BM25 score of every text for `query`, a text or its `terms` (zeros when no query
+        term is indexed)."""
         if self.size == 0:
             return np.zeros(0, dtype=np.float32)
-        known = [t for t in _terms(query) if t in self._retriever.vocab_dict]
+        if isinstance(query, str):
+            query = terms(query)
+        known = [t for t in query if t in self._retriever.vocab_dict]
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
@@ -86,10 +89,8 @@ def _with_parts(match: re.Match) -> str:
     return f"{word} {' '.join(parts)}" if len(parts) > 1 else word
 
 
-@lru_cache(maxsize=256)
-def _terms(query: str) -> tuple[str, ...]:
-    """The query's stemmed terms, stopwords left out; cached, as each question is scored
-    against passages and sentences."""
+def terms(query: str) -> tuple[str, ...]:
+    """The query's stemmed terms, stopwords left out, as BM25 reads them."""
     import bm25s
 
     return tuple(

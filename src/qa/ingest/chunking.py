@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qa.boilerplate import is_boilerplate, is_caption
+from qa.ingest.boilerplate import is_boilerplate, is_caption
 
 Span = tuple[int, int]
 Length = Callable[[str], int]

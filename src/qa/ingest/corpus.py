@@ -8,11 +8,11 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
-from qa import formats, webpage
+from qa.ingest import formats, webpage
 
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20_000_000
@@ -86,6 +86,11 @@ class Found:
     path: Path
 
 
+def is_article(name: str) -> bool:
+    """Whether a file of this name is read as an article: a type in `SUFFIXES`, not hidden."""
+    return not name.startswith(".") and PurePosixPath(name).suffix.lower() in SUFFIXES
+
+
 def scan(
     corpus_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> tuple[list[Found], list[Skipped]]:
@@ -110,7 +115,7 @@ def scan(
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
             path = Path(folder) / name
-            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+            if not is_article(name):
                 continue
             source = path.relative_to(corpus_dir).as_posix()
             reason = _refusal(path, root, max_bytes)

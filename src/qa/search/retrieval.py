@@ -4,8 +4,9 @@ The five legs score a passage by BM25 over its text with the title, BM25 of its 
 sentence (with the title), embedding similarity of the passage (with the title), and
 embedding similarity of its best sentence, alone and with the title. Each leg nominates its
 top candidates; every candidate then gets all five scores, which are z-normalised over the
-candidates and summed with equal weights. The best RERANK of those are then reranked by
-adding MaxSim (see `maxsim`) of the passage and of its best sentence, again z-normalised.
+candidates and summed with equal weights. The best few of those (`SearchParams.rerank`) are
+then reranked by adding MaxSim (see `maxsim`) of the passage and of its best sentence, again
+z-normalised.
 """
 
 from __future__ import annotations
@@ -14,36 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa import vectors
-from qa.duplicates import collapse
-from qa.fusion import fuse, zscore
-from qa.maxsim import maxsim
-from qa.settings import Choice
-from qa.store import StoredIndex
+from qa.index.generation import StoredIndex
+from qa.index.vectors import VectorIndex
+from qa.search.duplicates import collapse
+from qa.search.fusion import fuse, rerank
+from qa.search.maxsim import maxsim
+from qa.search.query import Leg, Query, SearchParams
 
-CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
-RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
-
-
-class Mode(Choice):
-    """Which legs retrieve: both (the default), only the embeddings, or only BM25."""
-
-    HYBRID = "hybrid"
-    DENSE = "dense"
-    LEXICAL = "lexical"
-
-    @classmethod
-    def label(cls) -> str:
-        return "retrieval mode"
-
-    @property
-    def lexical(self) -> bool:
-        return self is not Mode.DENSE
-
-    @property
-    def dense(self) -> bool:
-        """The embedding legs, and the MaxSim rerank, which uses the same model."""
-        return self is not Mode.LEXICAL
+PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
+SENTENCE_LEGS = (Leg.BM25_SENTENCE, Leg.DENSE_SENTENCE, Leg.DENSE_TITLED_SENTENCE)
 
 
 @dataclass
@@ -76,26 +56,22 @@ class _Candidates:
 
 def search(
     index: StoredIndex,
-    question: str,
-    query: np.ndarray | None,
-    pieces: np.ndarray | None,
+    query: Query,
     k: int,
-    mode: Mode = Mode.HYBRID,
+    params: SearchParams = SearchParams(),
     allowed: np.ndarray | None = None,
 ) -> list[Hit]:
     """The best `k` distinct passages for a question, best first.
 
     Args:
         index: the loaded index.
-        question: the question's text (for BM25).
-        query: its unit-length embedding, shape (1, dimension); None in lexical mode.
-        pieces: its content word pieces' unit vectors (for MaxSim), shape (m, dimension);
-            None in lexical mode.
+        query: the question, embedded when `params` runs a dense leg.
         k: how many distinct passages.
-        mode: which legs take part.
+        params: which legs take part, how many candidates each nominates, how many the
+            rerank reads.
         allowed: a boolean mask over passages, or None for all.
     """
-    found = _score_candidates(index, question, query, mode, allowed)
+    found = _score_candidates(index, query, params, allowed)
     if found is None:
         return []
     # The five legs: BM25 and dense of the passage, then the best sentence's by each
@@ -104,9 +80,10 @@ def search(
     scores = fuse(passage_legs, [1.0] * 5)
     sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
     order = np.argsort(-scores, kind="stable")
-    if mode.dense and len(pieces) and RERANK:
+    pieces = query.pieces
+    if params.mode.dense and pieces is not None and len(pieces) and params.rerank:
         order, scores, sentence_scores = _rerank(
-            index, found, pieces, order, scores, sentence_scores
+            index, found, pieces, params.rerank, order, scores, sentence_scores
         )
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
@@ -114,8 +91,8 @@ def search(
     sentences = found.sentences[best].tolist()
     hits = [Hit(int(found.passages[i]), float(scores[i]), sentences[i]) for i in order]
     if found.passage_vectors is None:
-        passage_vectors = _reconstruct(index.vectors, found.passages[order])
-        sentence_vectors = _reconstruct(index.sentence_vectors, found.sentences[best[order]])
+        passage_vectors = index.vectors.rows(found.passages[order])
+        sentence_vectors = index.sentence_vectors.rows(found.sentences[best[order]])
     else:
         passage_vectors = found.passage_vectors[order]
         sentence_vectors = found.sentence_vectors[best[order]]
@@ -123,51 +100,52 @@ def search(
 
 
 def _score_candidates(
-    index: StoredIndex,
-    question: str,
-    query: np.ndarray | None,
-    mode: Mode,
-    allowed: np.ndarray | None,
+    index: StoredIndex, query: Query, params: SearchParams, allowed: np.ndarray | None
 ) -> _Candidates | None:
-    """Gather each leg's top candidates and score all of them on every leg that is on.
+    """Gather each leg's top candidates and score all of them on every leg that runs.
 
     Passage legs: BM25, dense. Sentence legs: BM25 (titled), dense, dense titled. A leg
-    that is off scores zero everywhere, which `fuse` ignores.
+    that does not run scores zero everywhere, which `fuse` ignores.
     """
-    bm25_passages = bm25_sentences = None
+    depth = params.candidates
     candidates: set[int] = set()
-    if mode.dense:
-        candidates |= _dense_candidates(index, query, allowed)
-    if mode.lexical:
-        bm25_passages = index.lexical.scores(question)
-        bm25_sentences = index.lexical_sentences.scores(question)
-        candidates |= _top(bm25_passages, allowed)
-        candidates |= _top(_best_per_passage(index, bm25_sentences), allowed)
+    bm25_passages = bm25_sentences = None
+    if params.runs(Leg.BM25_PASSAGE):
+        bm25_passages = index.lexical.scores(query.terms)
+        candidates |= _top(bm25_passages, allowed, depth)
+    if params.runs(Leg.BM25_SENTENCE):
+        bm25_sentences = index.lexical_sentences.scores(query.terms)
+        candidates |= _top(_best_per_passage(index, bm25_sentences), allowed, depth)
+    candidates |= _dense_candidates(index, query, params, allowed)
     if not candidates:
         return None
     passages = np.array(sorted(candidates))
     sentences, owner = _sentences_of(index, passages)
     passage_vectors = sentence_vectors = None
-    if mode.dense:
-        passage_vectors = _reconstruct(index.vectors, passages)
-        sentence_vectors = _reconstruct(index.sentence_vectors, sentences)
-        dense_passage = passage_vectors @ query[0]
-        dense_sentence = sentence_vectors @ query[0]
-        titled_sentence = _reconstruct(index.titled_sentence_vectors, sentences) @ query[0]
-    else:
-        dense_passage = np.zeros(len(passages))
-        dense_sentence = titled_sentence = np.zeros(len(sentences))
-    if mode.lexical:
-        lexical_passage, lexical_sentence = bm25_passages[passages], bm25_sentences[sentences]
-    else:
-        lexical_passage, lexical_sentence = np.zeros(len(passages)), np.zeros(len(sentences))
+    passage_legs = dict.fromkeys(PASSAGE_LEGS, np.zeros(len(passages)))
+    sentence_legs = dict.fromkeys(SENTENCE_LEGS, np.zeros(len(sentences)))
+    if any(leg.dense for leg in params.legs):
+        passage_vectors = index.vectors.rows(passages)
+        sentence_vectors = index.sentence_vectors.rows(sentences)
+        vector = query.vector[0]
+        if params.runs(Leg.DENSE_PASSAGE):
+            passage_legs[Leg.DENSE_PASSAGE] = passage_vectors @ vector
+        if params.runs(Leg.DENSE_SENTENCE):
+            sentence_legs[Leg.DENSE_SENTENCE] = sentence_vectors @ vector
+        if params.runs(Leg.DENSE_TITLED_SENTENCE):
+            titled = index.titled_sentence_vectors.rows(sentences)
+            sentence_legs[Leg.DENSE_TITLED_SENTENCE] = titled @ vector
+    if bm25_passages is not None:
+        passage_legs[Leg.BM25_PASSAGE] = bm25_passages[passages]
+    if bm25_sentences is not None:
+        sentence_legs[Leg.BM25_SENTENCE] = bm25_sentences[sentences]
     return _Candidates(
         passages=passages,
         sentences=sentences,
         owner=owner,
         groups=np.r_[0, np.flatnonzero(np.diff(owner)) + 1],
-        passage_legs=[lexical_passage, dense_passage],
-        sentence_legs=[lexical_sentence, dense_sentence, titled_sentence],
+        passage_legs=list(passage_legs.values()),
+        sentence_legs=list(sentence_legs.values()),
         passage_vectors=passage_vectors,
         sentence_vectors=sentence_vectors,
     )
@@ -177,11 +155,12 @@ def _rerank(
     index: StoredIndex,
     found: _Candidates,
     pieces: np.ndarray,
+    depth: int,
     order: np.ndarray,
     scores: np.ndarray,
     sentence_scores: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rerank the best RERANK candidates by z(fused) + z(MaxSim) + z(best sentence MaxSim).
+    """Rerank the best `depth` candidates by z(fused) + z(MaxSim) + z(best sentence MaxSim).
 
     Their sentences are chosen anew by the sentence legs plus sentence MaxSim. The rest keep
     their order below the reranked ones.
@@ -189,22 +168,13 @@ def _rerank(
     Returns:
         The new order, the passage scores and the sentence scores.
     """
-    top = np.sort(order[:RERANK])  # the reranked candidates, in candidate order
+    top = np.sort(order[:depth])  # the reranked candidates, in candidate order
     rows = np.flatnonzero(np.isin(found.owner, top))  # their sentences, grouped likewise
     passage_maxsim, sentence_maxsim = maxsim(
-        pieces, index.tokens, found.passages[top], index.sentences[found.sentences[rows]]
+        pieces, index.pieces, found.passages[top], index.sentences[found.sentences[rows]]
     )
     starts = np.r_[0, np.flatnonzero(np.diff(found.owner[rows])) + 1]
-    reranked = (
-        zscore(scores[top])
-        + zscore(passage_maxsim)
-        + zscore(np.maximum.reduceat(sentence_maxsim, starts))
-    )
-    scores = scores.copy()
-    # Below every reranked passage, the rest keep the fused order.
-    rest = order[RERANK:]
-    scores[rest] = reranked.min() - 1.0 - (scores[top].min() - scores[rest])
-    scores[top] = reranked
+    scores = rerank(scores, top, [passage_maxsim, np.maximum.reduceat(sentence_maxsim, starts)])
     sentence_scores = sentence_scores.copy()
     sentence_scores[rows] = fuse(
         [leg[rows] for leg in found.sentence_legs] + [sentence_maxsim], [1.0] * 4
@@ -212,26 +182,44 @@ def _rerank(
     return np.argsort(-scores, kind="stable"), scores, sentence_scores
 
 
-def _dense_candidates(index: StoredIndex, query: np.ndarray, allowed: np.ndarray | None) -> set:
+def _dense_candidates(
+    index: StoredIndex, query: Query, params: SearchParams, allowed: np.ndarray | None
+) -> set[int]:
+    """The passages the dense legs nominate: the nearest passages, and the passages of the
+    nearest sentences (alone and with the heading)."""
+    sentence_legs = {
+        Leg.DENSE_SENTENCE: index.sentence_vectors,
+        Leg.DENSE_TITLED_SENTENCE: index.titled_sentence_vectors,
+    }
+    if not any(leg.dense for leg in params.legs):
+        return set()
     ids = sentence_ids = None
     if allowed is not None:
         ids = np.flatnonzero(allowed).astype(np.int64)
         sentence_ids = np.flatnonzero(allowed[index.sentences[:, 0]]).astype(np.int64)
-    depth = min(CANDIDATES, index.vectors.ntotal)
-    _, passages = vectors.search(index.vectors, query, depth, ids)
-    found = set(passages[0][passages[0] >= 0].tolist())
-    depth = min(CANDIDATES, index.sentence_vectors.ntotal)
-    for sentence_vectors in (index.sentence_vectors, index.titled_sentence_vectors):
-        _, sentences = vectors.search(sentence_vectors, query, depth, sentence_ids)
-        found |= set(index.sentences[sentences[0][sentences[0] >= 0], 0].tolist())
+    found: set[int] = set()
+    if params.runs(Leg.DENSE_PASSAGE):
+        found |= set(_nearest(index.vectors, query.vector, params.candidates, ids).tolist())
+    for leg, stored in sentence_legs.items():
+        if params.runs(leg):
+            sentences = _nearest(stored, query.vector, params.candidates, sentence_ids)
+            found |= set(index.sentences[sentences, 0].tolist())
     return found
 
 
-def _top(scores: np.ndarray, allowed: np.ndarray | None) -> set[int]:
-    """The CANDIDATES best-scoring passages with a score above zero."""
+def _nearest(
+    stored: VectorIndex, vector: np.ndarray, depth: int, ids: np.ndarray | None
+) -> np.ndarray:
+    """Row numbers of the `depth` rows nearest `vector` (among `ids`)."""
+    _, rows = stored.search(vector, min(depth, len(stored)), ids)
+    return rows[0][rows[0] >= 0]
+
+
+def _top(scores: np.ndarray, allowed: np.ndarray | None, depth: int) -> set[int]:
+    """The `depth` best-scoring passages with a score above zero."""
     if allowed is not None:
         scores = np.where(allowed, scores, 0.0)
-    depth = min(CANDIDATES, len(scores))
+    depth = min(depth, len(scores))
     top = np.argpartition(-scores, depth - 1)[:depth]
     return set(top[scores[top] > 0].tolist())
 
@@ -248,10 +236,6 @@ def _sentences_of(index: StoredIndex, passages: np.ndarray) -> tuple[np.ndarray,
     # Within each passage's run, count up from its first sentence.
     runs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     return starts[owner] + runs, owner
-
-
-def _reconstruct(stored, ids: np.ndarray) -> np.ndarray:
-    return stored.reconstruct_batch(ids.astype(np.int64))
 
 
 def _collapse_duplicates(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
-from qa.build import BuildReport
-from qa.corpus import SUFFIXES
 from qa.engine import IndexInfo
+from qa.index.build import BuildReport
+from qa.ingest.corpus import SUFFIXES, is_article
 from qa.results import Answer, Passage, Source
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-_LISTED = 20  # file names a rebuild report lists per kind of change
 _DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # One pass, so no entity is escaped twice: HTML's special characters, and the signs Markdown,
@@ -123,16 +121,8 @@ def info_html(info: IndexInfo | None, error: str | None = None) -> str:
 def report_html(report: BuildReport) -> str:
     """What a rebuild did: counts, then each added, changed or removed file, then each
     skipped file with the reason and each note; an error notice when files were skipped."""
-    lines = [
-        f"Indexed {report.documents} documents, {report.passages} passages in "
-        f"{report.seconds:.1f} s ({report.state}).",
-        report.counts,
-    ]
-    for what in ("added", "changed", "removed"):
-        names = getattr(report, what)
-        lines += [f"{what} {name}" for name in names[:_LISTED]]
-        if len(names) > _LISTED:
-            lines.append(f"{what} … and {len(names) - _LISTED} more")
+    lines = [f"{report.headline()}.", report.counts]
+    lines += [f"{what} {name}" for what, name in report.files() if what != "cleaned"]
     lines += [f"skipped {s.source}: {s.reason}" for s in report.skipped]
     lines += [f"note {n.source}: {n.reason}" for n in report.notes]
     return notice_html("\n".join(lines), "error" if report.skipped else "ok")
@@ -157,7 +147,7 @@ def date_filter(value: str | None) -> str | None:
     return value
 
 
-def upload_name(name: str, size: int, suffixes: Sequence[str] = SUFFIXES) -> str:
+def upload_name(name: str, size: int) -> str:
     """The file name an upload is saved under in the corpus folder, checked.
 
     Directories are dropped: only the base name is kept.
@@ -177,8 +167,8 @@ def upload_name(name: str, size: int, suffixes: Sequence[str] = SUFFIXES) -> str
     base = windows.name  # splits on both / and \
     if not base or base.startswith("."):
         raise UploadRejected(f"{shown}: hidden or empty names are not accepted")
-    if PurePosixPath(base).suffix.lower() not in suffixes:
-        raise UploadRejected(f"{base}: only {', '.join(suffixes)} files are accepted")
+    if not is_article(base):
+        raise UploadRejected(f"{base}: only {', '.join(SUFFIXES)} files are accepted")
     if size == 0:
         raise UploadRejected(f"{base}: the file is empty")
     if size > MAX_UPLOAD_BYTES:

@@ -7,7 +7,7 @@ import re
 from copy import deepcopy
 from functools import lru_cache
 
-from qa.formats import Extracted, decode_text, refuse_binary
+from qa.ingest.formats import Extracted, decode_text, refuse_binary
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _LINE_BREAK = "\ue000"  # stands for <br> while the page's own white space is folded

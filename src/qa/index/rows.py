@@ -11,44 +11,90 @@ per-passage or per-sentence array is added to `DocumentRows` and to these two fu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa import vectors
-from qa.corpus import Document
-from qa.lexical import Lexical
-from qa.maxsim import TokenStore
-from qa.store import StoredIndex, StoredPassage
-
-if TYPE_CHECKING:
-    import faiss
+from qa.index.generation import StoredIndex, StoredPassage
+from qa.index.lexical import Lexical
+from qa.index.vectors import VectorIndex
+from qa.index.wordpieces import WordPieces
+from qa.ingest.corpus import Document
 
 
 @dataclass(frozen=True)
 class DocumentRows:
-    """One document with its passages and sentences and their vectors.
+    """One document with its passages and sentences, and (once embedded) their vectors.
+
+    Both sides of an incremental build are these: a stored document's rows, cut out of the
+    live generation, and a new document's rows, cut into passages and sentences and then
+    embedded (`texts` gives what to embed, `embedded` takes the results).
 
     Attributes:
         document: the document.
         passages: per passage, (start, end) in the document's text; shape (p, 2).
-        passage_vectors: per passage, its unit-length embedding (read with the document's
-            heading); shape (p, dimension).
-        tokens: per passage, its word pieces (passages numbered from 0 within this document).
         sentences: per sentence, (passage, start, end) with `passage` counted from 0 within
             this document; in passage order; shape (s, 3).
+        passage_vectors: per passage, its unit-length embedding (read with the document's
+            heading); shape (p, dimension); None until embedded.
+        pieces: per passage, its word pieces (passages numbered from 0 within this document).
         sentence_vectors: per sentence, its unit-length embedding; shape (s, dimension).
         titled_sentence_vectors: per sentence, its embedding read with the heading.
     """
 
     document: Document
     passages: np.ndarray
-    passage_vectors: np.ndarray
-    tokens: TokenStore
     sentences: np.ndarray
-    sentence_vectors: np.ndarray
-    titled_sentence_vectors: np.ndarray
+    passage_vectors: np.ndarray | None = None
+    pieces: WordPieces | None = None
+    sentence_vectors: np.ndarray | None = None
+    titled_sentence_vectors: np.ndarray | None = None
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.passage_vectors is not None
+
+    def texts(self) -> Texts:
+        """What the model reads for these rows."""
+        document = self.document
+        return Texts(
+            passages=[document.headed(a, b) for a, b in self.passages.tolist()],
+            sentences=[document.text[a:b] for _, a, b in self.sentences.tolist()],
+            titled_sentences=[document.headed(a, b) for _, a, b in self.sentences.tolist()],
+        )
+
+    def embedded(
+        self,
+        passage_vectors: np.ndarray,
+        pieces: list[np.ndarray],
+        piece_offsets: list[np.ndarray],
+        sentence_vectors: np.ndarray,
+        titled_sentence_vectors: np.ndarray,
+    ) -> DocumentRows:
+        """These rows with their vectors; `piece_offsets` count in the headed passage texts
+        (as the model read them) and become offsets in the document, -1 for the heading."""
+        heading = len(self.document.heading)
+        offsets = [
+            np.where(piece_offsets >= heading, piece_offsets - heading + start, -1)
+            for (start, _), piece_offsets in zip(self.passages.tolist(), piece_offsets)
+        ]
+        return replace(
+            self,
+            passage_vectors=passage_vectors,
+            pieces=WordPieces.from_pieces(pieces, offsets, passage_vectors.shape[1]),
+            sentence_vectors=sentence_vectors,
+            titled_sentence_vectors=titled_sentence_vectors,
+        )
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The texts the model embeds for some rows: passages (with their heading, read with
+    their word pieces kept), and sentences alone and with the heading."""
+
+    passages: list[str]
+    sentences: list[str]
+    titled_sentences: list[str]
 
 
 def split_by_document(index: StoredIndex) -> list[DocumentRows]:
@@ -58,13 +104,12 @@ def split_by_document(index: StoredIndex) -> list[DocumentRows]:
     Passages are stored grouped by document in document order, and sentences in passage
     order, so each document's rows are one contiguous slice of each array.
     """
-    owners = np.fromiter((p.doc for p in index.passages), dtype=np.int64, count=len(index.passages))
-    first_passage = np.searchsorted(owners, np.arange(len(index.documents) + 1))
+    first_passage = np.searchsorted(index.passage_owners, np.arange(len(index.documents) + 1))
     first_sentence = index.first_sentence[first_passage]
     spans = np.array([(p.start, p.end) for p in index.passages], dtype=np.int64).reshape(-1, 2)
-    passage_vectors = _all_vectors(index.vectors)
-    sentence_vectors = _all_vectors(index.sentence_vectors)
-    titled_sentence_vectors = _all_vectors(index.titled_sentence_vectors)
+    passage_vectors = index.vectors.all()
+    sentence_vectors = index.sentence_vectors.all()
+    titled_sentence_vectors = index.titled_sentence_vectors.all()
     rows = []
     for number, document in enumerate(index.documents):
         p0, p1 = first_passage[number], first_passage[number + 1]
@@ -75,9 +120,9 @@ def split_by_document(index: StoredIndex) -> list[DocumentRows]:
             DocumentRows(
                 document=document,
                 passages=spans[p0:p1],
-                passage_vectors=passage_vectors[p0:p1],
-                tokens=index.tokens.passages(p0, p1),
                 sentences=sentences,
+                passage_vectors=passage_vectors[p0:p1],
+                pieces=index.pieces.passages(p0, p1),
                 sentence_vectors=sentence_vectors[s0:s1],
                 titled_sentence_vectors=titled_sentence_vectors[s0:s1],
             )
@@ -89,7 +134,7 @@ def join_documents(parts: Sequence[DocumentRows], dimension: int) -> StoredIndex
     """One index of these documents, in this order: their rows concatenated, passages and
     sentences renumbered, the FAISS indexes filled and the BM25 indexes built from the texts.
 
-    The caller sets `manifest`.
+    The caller writes it with its manifest (`qa.index.generation.write_index`).
     """
     documents = [part.document for part in parts]
     passages: list[StoredPassage] = []
@@ -109,26 +154,13 @@ def join_documents(parts: Sequence[DocumentRows], dimension: int) -> StoredIndex
     return StoredIndex(
         documents=documents,
         passages=passages,
-        vectors=_vector_index(dimension, [part.passage_vectors for part in parts]),
+        vectors=VectorIndex.join([part.passage_vectors for part in parts], dimension),
         sentences=sentence_rows,
-        sentence_vectors=_vector_index(dimension, [part.sentence_vectors for part in parts]),
-        titled_sentence_vectors=_vector_index(
-            dimension, [part.titled_sentence_vectors for part in parts]
+        sentence_vectors=VectorIndex.join([part.sentence_vectors for part in parts], dimension),
+        titled_sentence_vectors=VectorIndex.join(
+            [part.titled_sentence_vectors for part in parts], dimension
         ),
-        tokens=TokenStore.join([part.tokens for part in parts], dimension),
+        pieces=WordPieces.join([part.pieces for part in parts], dimension),
         lexical=Lexical.build(passage_texts),
         lexical_sentences=Lexical.build(sentence_texts),
     )
-
-
-def _vector_index(dimension: int, arrays: list[np.ndarray]) -> faiss.Index:
-    """An inner-product index holding these rows, in order: exact or approximate by size
-    (`qa.vectors.build`)."""
-    rows = np.concatenate([np.empty((0, dimension), dtype=np.float32), *arrays])
-    return vectors.build(np.ascontiguousarray(rows, dtype=np.float32))
-
-
-def _all_vectors(index: faiss.Index) -> np.ndarray:
-    if index.ntotal == 0:
-        return np.empty((0, index.d), dtype=np.float32)
-    return index.reconstruct_n(0, index.ntotal)

@@ -1,0 +1,1 @@
+"""Documents into generations on disk: plan, embed, join, write, switch."""

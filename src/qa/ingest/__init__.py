@@ -1,0 +1,1 @@
+"""Files into documents: scanning the folder, reading formats, chunking."""

@@ -1,0 +1,1 @@
+"""A question against one generation: legs, fusion, rerank, sentences, filters."""

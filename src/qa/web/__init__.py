@@ -1,0 +1,1 @@
+"""The web chat: the Gradio app and the HTML it shows."""
