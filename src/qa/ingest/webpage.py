@@ -7,7 +7,8 @@ import re
 from copy import deepcopy
 from functools import lru_cache
 
-from qa.ingest.formats import Extracted, decode_text, refuse_binary
+from qa.dates import date_or_none
+from qa.ingest.formats import FALLBACK_ENCODINGS, Extracted, decode_text
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _LINE_BREAK = "\ue000"  # stands for <br> while the page's own white space is folded
@@ -62,7 +63,7 @@ def read_html(data: bytes) -> Extracted:
         text=text,
         title=own["title"] or _clean(getattr(found, "title", None)),
         publisher=_publisher(own["publisher"], _clean(getattr(found, "sitename", None))),
-        date=_iso_day(getattr(found, "date", None)),
+        date=date_or_none(getattr(found, "date", None)),
         url=own["url"] or _clean(getattr(found, "url", None)),
         encoding=encoding,
     )
@@ -81,8 +82,8 @@ def _config():
 
 
 def _decode(data: bytes) -> tuple[str, str | None]:
-    """The page as text: UTF-8, else the charset the page declares, else the fallbacks of
-    `decode_text`.
+    """The page as text: as `decode_text` reads a text file (a byte-order mark, else UTF-8),
+    but a page that is not UTF-8 by the charset it declares before the fallbacks.
 
     Returns:
         The text, and the encoding used when it was not UTF-8 (None for UTF-8).
@@ -92,20 +93,16 @@ def _decode(data: bytes) -> tuple[str, str | None]:
     """
     from bs4.dammit import EncodingDetector
 
-    refuse_binary(data)
-    if not data.strip():
+    text, encoding = decode_text(data)
+    if not text.strip():
         raise ValueError("the page has no text")
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        pass
-    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
-    if declared:
+    if encoding in FALLBACK_ENCODINGS:
+        declared = EncodingDetector.find_declared_encoding(data, is_html=True)
         try:
-            return data.decode(declared), declared
+            return (data.decode(declared), declared) if declared else (text, encoding)
         except (LookupError, UnicodeDecodeError):
             pass
-    return decode_text(data)
+    return text, encoding
 
 
 def _flatten(body) -> str:
@@ -179,11 +176,6 @@ def _publisher(stated: str | None, guessed: str | None) -> str | None:
     if stated and (stated.islower() or stated.startswith(("http://", "https://"))) and guessed:
         return guessed
     return stated or guessed
-
-
-def _iso_day(value: object) -> str | None:
-    match = re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value or ""))
-    return match.group(0) if match else None
 
 
 def _clean(value: object) -> str | None:
