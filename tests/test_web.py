@@ -111,7 +111,7 @@ def test_card_shows_source_fields_escaped():
     assert '<span class="qa-rank">2</span>' in card
     assert "A &lt;i&gt;title&lt;/i&gt;" in card and "<i>" not in card
     assert "The Times · 2024-11-28 · " in card and "news/a.md" in card
-    assert "page 7" in card and "0.712" in card
+    assert "page 7" in card and "0.712" not in card  # the fused rank score is not shown
     assert "Also in" not in card and "<details" not in card
 
 
@@ -132,7 +132,7 @@ def test_also_in_the_same_file_says_so_instead_of_naming_the_file_again():
 
 def test_answer_html_puts_the_cited_answer_sentence_first_and_numbers_every_card():
     passage, other = _passage(), _passage(chunk_id="news/a.md#1", title="Other")
-    answer = Answer("q?", passage.sentence, [passage, other], passage.source)
+    answer = Answer("q?", passage.sentence, [passage, other], passage.source, found=True)
     out = answer_html(answer, {passage.source: DOCUMENT})
     assert out.index("qa-answer-text") < out.index("qa-card")
     cite = '<a class="qa-cite" href="#" title="Show source {0}">[{0}]</a>'
@@ -180,6 +180,23 @@ def test_documents_html_lists_articles_and_the_files_left_out():
     assert "<td>B</td><td></td><td></td>" in out
     assert '<code class="qa-file">bad.pdf</code>: not a readable PDF' in out
     assert "No article is indexed" in documents_html([], [])
+
+
+def test_answer_html_gives_the_confidence_in_words_and_no_similarity():
+    passage = _passage()
+    found = Answer("q?", passage.sentence, [passage], passage.source, confidence=0.86, found=True)
+    out = html.unescape(answer_html(found))
+    assert "Confidence: likely right (0.86)" in out and "qa-answer-text" in out
+    assert "similarity" not in out and "0.712" not in out  # the rank score is no confidence
+
+
+def test_a_not_found_answer_shows_no_answer_sentence_and_labels_the_passages():
+    passage = _passage()
+    answer = Answer("q?", passage.sentence, [passage], passage.source, confidence=0.1)
+    out = html.unescape(answer_html(answer))
+    assert "Not found in these articles" in out and "qa-answer-text" not in out
+    assert out.index("closest passages") < out.index("qa-card")
+    assert "unlikely (0.10)" in out
 
 
 def test_info_html_lists_the_index_or_says_why_there_is_none():

@@ -14,7 +14,10 @@ CSS = """
 .qa-rank { display: inline-block; min-width: 1.6em; text-align: center; border-radius: 999px;
   background: var(--color-accent); color: white; font-size: .8em; font-weight: 700; }
 .qa-title { font-weight: 700; flex: 1; }
-.qa-score { font-family: var(--font-mono); font-size: .85em; opacity: .75; }
+.qa-confidence { margin: 0 0 4px 4px; font-size: .9em; opacity: .85; }
+.qa-not-found-text { margin: 0; padding: 10px 14px; border-left: 4px solid #9ca3af;
+  background: var(--background-fill-secondary); border-radius: 6px; font-size: 1.08em; }
+.qa-closest { margin: 4px 0 0 4px; font-size: .92em; font-style: italic; }
 .qa-meta { font-size: .88em; opacity: .8; margin: 2px 0 6px 0; }
 .qa-file { font-size: .95em; }
 .qa-passage { margin: 0; line-height: 1.5; font-size: .95em; }

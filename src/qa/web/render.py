@@ -12,9 +12,14 @@ from qa.engine import IndexInfo
 from qa.index.build import BuildReport
 from qa.ingest.corpus import SUFFIXES, Document, Skipped, is_article, shown
 from qa.results import Answer, Passage, Source
+from qa.search.confidence import describe
 from qa.web.export import copy_text
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_CONFIDENCE_HELP = (
+    "The estimated probability that the passage shown first holds the answer, measured on "
+    "public question sets (BENCHMARKS.md)"
+)
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # A line break inside a paragraph: a line of wrapped length before it, and a next line that
 # has text and does not start a list item. Hard-wrapped source text reads as one paragraph
@@ -84,9 +89,13 @@ def article_html(document_text: str, passage: Passage) -> str:
 
 
 def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
-    """The answer sentence with its citation first, the numbered sources, then one source
-    card per passage. A citation `[n]` links to card n (the page's script scrolls to it and
-    highlights it); Copy puts `copy_text(answer)` on the clipboard.
+    """The answer sentence with its citation and its confidence in words first, the numbered
+    sources, then one source card per passage. A citation `[n]` links to card n (the page's
+    script scrolls to it and highlights it); Copy puts `copy_text(answer)` on the clipboard.
+
+    When the answer is not found (`Answer.found` is False), "Not found in these articles"
+    stands in place of the answer sentence, and the cards are labelled as the closest
+    passages, which may not answer the question.
 
     Args:
         answer: what the engine returned.
@@ -102,11 +111,20 @@ def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
         card_html(rank, passage, (articles or {}).get(passage.source))
         for rank, passage in enumerate(answer.passages, 1)
     )
+    words = text_html(describe(answer.confidence, answer.found))
+    confidence = f'<p class="qa-confidence" title="{_CONFIDENCE_HELP}">Confidence: {words}</p>'
+    if not answer.found:
+        return (
+            '<div class="qa-answer qa-not-found">'
+            f'<p class="qa-not-found-text">Not found in these articles</p>{confidence}'
+            '<p class="qa-closest">The closest passages, which may not answer the question:</p>'
+            f'<div class="qa-cards">{cards}</div></div>'
+        )
     cited = " ".join(_cite(rank) for rank in range(1, len(answer.passages) + 1))
     return (
         '<div class="qa-answer">'
         f'<blockquote class="qa-answer-text">{_answer_text_html(answer)} {_cite(1)}</blockquote>'
-        f'<p class="qa-answer-cite">{_cite(1)} {_byline(top)}</p>'
+        f'<p class="qa-answer-cite">{_cite(1)} {_byline(top)}</p>{confidence}'
         f'<p class="qa-sources">Passages {cited}'
         '<button class="qa-copy" type="button" title="Copy the answer with its source">'
         f'Copy</button><span class="qa-copy-text">{copy_text(answer).translate(_INERT)}'
@@ -116,7 +134,7 @@ def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
 
 
 def card_html(rank: int, passage: Passage, article: str | None = None) -> str:
-    """One source card: title, publisher, date, file, page, score, the passage, also-in."""
+    """One source card: title, publisher, date, file, page, the passage, also-in."""
     also = ""
     if passage.also_in:
         items = "".join(f"<li>{_source_line(s, passage.source)}</li>" for s in passage.also_in)
@@ -131,8 +149,7 @@ def card_html(rank: int, passage: Passage, article: str | None = None) -> str:
         f'<div class="qa-card" data-rank="{rank}">'
         '<div class="qa-card-head">'
         f'<span class="qa-rank">{rank}</span>'
-        f'<span class="qa-title">{text_html(passage.title)}</span>'
-        f'<span class="qa-score" title="similarity">{passage.score:.3f}</span></div>'
+        f'<span class="qa-title">{text_html(passage.title)}</span></div>'
         f'<div class="qa-meta">{_meta(passage)}</div>'
         f'<p class="qa-passage">{passage_html(passage)}</p>{also}{whole}</div>'
     )
