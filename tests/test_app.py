@@ -432,6 +432,12 @@ def test_delete_asks_moves_the_file_to_the_trash_and_the_article_no_longer_answe
         page.locator("#chat .qa-answer").last.locator(".qa-file", has_text="kestrel").count() == 0
     )
 
+    _ask(page, "What is the capital of Australia?")  # nothing in these articles says
+    page.locator("#chat .qa-answer").nth(2).wait_for()
+    newest = page.locator("#chat .qa-answer").last
+    expect(newest.locator(".qa-not-found-text")).to_have_text("Not found in these articles")
+    assert newest.locator(".qa-answer-text").count() == 0
+
 
 def test_documents_skipped_files_and_delete_without_a_browser(corpus_copy, index_copy):
     service = ChatService(corpus_copy, index_copy, build_if_missing=False)
