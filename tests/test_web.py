@@ -157,17 +157,25 @@ def test_conversation_markdown_cites_every_source_of_every_answer():
     first = _passage()
     second = _passage(source="b.md", title="B", publisher=None, date=None, start=5, end=9)
     answers = [
-        Answer("Who?", first.sentence, [first, second], first.source),
+        Answer("Who?", first.sentence, [first, second], first.source, confidence=0.9, found=True),
         Answer("Nothing?", "", []),
+        Answer("Elsewhere?", first.sentence, [first], first.source, confidence=0.1),
     ]
     out = conversation_markdown(answers, datetime(2024, 11, 28, 10, 0, tzinfo=timezone.utc))
     assert out.startswith("# Questions and answers\n\nExported 2024-11-28 10:00 UTC.")
-    assert "## 1. Who?\n\n> The <b>answer</b> is 42. [1]\n\nSources:\n\n" in out
+    assert (
+        "## 1. Who?\n\n> The <b>answer</b> is 42. [1]\n\n"
+        "Confidence: likely right (0.90).\n\nSources:\n\n"
+    ) in out
     assert (
         f"1. A <i>title</i>, The Times, 2024-11-28, news/a.md, "
         f"characters {first.start}–{first.end}\n2. B, b.md, characters 5–9\n"
     ) in out
     assert "## 2. Nothing?\n\nNo passage matches" in out
+    assert (
+        "## 3. Elsewhere?\n\nNot found in these articles. Confidence: unlikely (0.10).\n\n"
+        "The closest passages, which may not answer the question:\n\n1. A <i>title</i>"
+    ) in out
 
 
 def test_documents_html_lists_articles_and_the_files_left_out():

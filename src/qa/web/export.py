@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from qa.results import Answer, Passage
+from qa.search.confidence import describe
 
 
 def citation(passage: Passage) -> str:
@@ -25,9 +26,9 @@ def copy_text(answer: Answer) -> str:
 
 
 def conversation_markdown(answers: Sequence[Answer], now: datetime | None = None) -> str:
-    """The conversation as Markdown: each question, its answer sentence quoted with `[1]`,
-    and every passage shown for it as a numbered source (title, publisher, date, file,
-    offsets).
+    """The conversation as Markdown: each question, its answer sentence quoted with `[1]`
+    ("Not found in these articles" when it was not found) and its confidence, and every
+    passage shown for it as a numbered source (title, publisher, date, file, offsets).
 
     Args:
         answers: the answers in the order they were asked.
@@ -45,7 +46,16 @@ def conversation_markdown(answers: Sequence[Answer], now: datetime | None = None
         if not answer.passages:
             lines.append("No passage matches: the index is empty or the filters leave no article.")
             continue
-        lines += [f"> {_line(answer.text)} [1]", "", "Sources:", ""]
+        confidence = f"Confidence: {describe(answer.confidence, answer.found)}."
+        if answer.found:
+            lines += [f"> {_line(answer.text)} [1]", "", confidence, "", "Sources:", ""]
+        else:
+            lines += [
+                f"Not found in these articles. {confidence}",
+                "",
+                "The closest passages, which may not answer the question:",
+                "",
+            ]
         lines += [f"{rank}. {citation(p)}" for rank, p in enumerate(answer.passages, 1)]
     return "\n".join(lines) + "\n"
 
