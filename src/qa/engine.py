@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,9 +16,11 @@ from qa.index.generations import current_generation
 from qa.index.manifest import IndexUnusable
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
+from qa.search.answers import EXACT_KINDS, spans
+from qa.search.context import asks_present
 from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
-from qa.search.retrieval import Hit, search
+from qa.search.retrieval import Hit, search, sentence_text
 from qa.settings import Settings
 
 
@@ -167,8 +169,16 @@ class Engine:
         date_from: str | None = None,
         date_to: str | None = None,
         sources: Collection[str] | None = None,
+        history: Sequence[str] | None = None,
     ) -> Answer:
         """The best `k` passages for `question`, best first, and the answer sentence.
+
+        A question naming a year or month moves passages of articles dated then up (a
+        preference, not a filter). A question about the present ("Who is the ...?") puts
+        the newest dated article among the nearly equal best first and says which date
+        the answer holds as of (`Answer.as_of`). When the question asks for a date or a
+        number and the answer sentence holds exactly one such phrase it did not name,
+        `Answer.exact` gives those words and their offsets.
 
         Args:
             question: what to answer.
@@ -177,6 +187,9 @@ class Engine:
                 "2024" or "2024-11" count as the whole year or month). Undated articles are
                 left out when a range is given.
             sources: keep only these files (paths relative to the corpus folder).
+            history: the earlier questions of the conversation, oldest first: a follow-up
+                that points back ("Who chaired it?") or says too little on its own ("And in
+                2023?") is searched together with the latest of them.
 
         Raises:
             ValueError: the question is empty or `k` is below 1.
@@ -191,14 +204,28 @@ class Engine:
             return Answer(question, "", [])
         allowed = loaded.filter.mask(date_from, date_to, sources)
         # BM25 alone needs no question embedding.
-        query = Query.read(question, loaded.embedder if self.mode.dense else None)
-        hits = search(index, query, k, self.params, allowed)
+        query = Query.read(question, loaded.embedder if self.mode.dense else None, history or ())
+        preferred = _dated(loaded.filter, query.dates)
+        hits = search(index, query, k, self.params, allowed, preferred)
+        as_of = None
+        if asks_present(query.searched) and hits:
+            hits, as_of = _newest_first(index, hits, query)
         passages = [_passage(index, hit) for hit in hits]
         if not passages:
             return Answer(question, "", [])
         top = passages[0]
+        exact = _exact(query, top)
         return Answer(
-            question, top.sentence, passages, top.source, top.sentence_start, top.sentence_end
+            question,
+            top.sentence,
+            passages,
+            top.source,
+            top.sentence_start,
+            top.sentence_end,
+            exact=top.sentence[exact[0] : exact[1]] if exact else None,
+            exact_start=top.sentence_start + exact[0] if exact else None,
+            exact_end=top.sentence_start + exact[1] if exact else None,
+            as_of=as_of,
         )
 
     def _snapshot(self) -> _Loaded:
@@ -228,6 +255,53 @@ class Engine:
         embedder = load_embedder(manifest.model)
         manifest.check(self.index_dir, dimension=embedder.dimension)
         return _Loaded(index, embedder, PassageFilter(index.documents, index.passage_owners))
+
+
+PRESENT_MARGIN = 3.0  # how far below the best a newer passage may score and still go first
+
+
+def _dated(passage_filter: PassageFilter, dates: Sequence[str]):
+    """The passages of articles dated in any of `dates` (partial ISO), or None."""
+    preferred = None
+    for date in dates:
+        mask = passage_filter.mask(date, date)
+        preferred = mask if preferred is None else preferred | mask
+    return preferred
+
+
+def _newest_first(
+    index: StoredIndex, hits: list[Hit], query: Query
+) -> tuple[list[Hit], str | None]:
+    """For a question about the present: among the best hits that score within
+    `PRESENT_MARGIN` of the first (and hold the kind of words asked for), the one of the
+    newest dated article goes first; returns the hits and that article's date."""
+
+    def date_of(hit: Hit) -> str:
+        return index.documents[index.passages[hit.passage].doc].date or ""
+
+    def answers(hit: Hit) -> bool:
+        text = sentence_text(index, hit.sentence)
+        return query.kind is None or bool(spans(text, query.kind, query.searched))
+
+    close = [
+        hit for hit in hits[:3] if hit.score >= hits[0].score - PRESENT_MARGIN and answers(hit)
+    ]
+    if not close:
+        return hits, date_of(hits[0]) or None
+    newest = max(close, key=date_of)  # the first of equals: ISO dates sort as text
+    if not date_of(newest):
+        return hits, None
+    return [newest] + [hit for hit in hits if hit is not newest], date_of(newest)
+
+
+def _exact(query: Query, top: Passage) -> tuple[int, int] | None:
+    """Where, in the answer sentence, the words that answer the question stand: only for a
+    date or a number, and only when the sentence holds exactly one such phrase that the
+    question does not name."""
+    if query.kind not in EXACT_KINDS:
+        return None
+    found = spans(top.sentence, query.kind, query.searched)
+    return found[0] if len(found) == 1 else None
 
 
 def _passage(index: StoredIndex, hit: Hit) -> Passage:
