@@ -44,3 +44,18 @@ def test_words_the_question_names_are_not_its_answer():
 def test_a_capitalised_word_opening_a_sentence_is_not_a_name():
     assert _words("Voters outside the city refused.", Kind.PERSON) == []
     assert _words("He thanked God's servants.", Kind.PERSON) == ["God"]
+
+
+def test_exact_answer_words_stand_in_the_answer_at_their_offsets(engine):
+    result = engine.answer("How many documents did the CSTO leaders sign?", k=3)
+    assert result.exact == "14"
+    document = engine.document(result.source)
+    assert document.text[result.exact_start : result.exact_end] == result.exact
+    assert result.text[result.exact_start - result.start : result.exact_end - result.start] == (
+        result.exact
+    )
+
+
+def test_no_exact_words_for_a_question_of_no_known_kind(engine):
+    result = engine.answer("What is the primary goal of the CSTO?", k=3)
+    assert (result.exact, result.exact_start, result.exact_end) == (None, None, None)

@@ -45,6 +45,10 @@ _POINTERS = frozenset(
     "it its it's they them their theirs he him his she her this that these those there "
     "then same".split()
 )
+# Question words and auxiliaries, which BM25's stopword list keeps.
+_ASKING = frozenset(
+    "who whom whose what when where which why how did does do is was were are".split()
+)
 _WORD = re.compile(r"[A-Za-z’']+")
 MIN_TERMS = 2  # a question with fewer content terms than this leans on the one before
 
@@ -86,12 +90,22 @@ def leans_on_history(question: str) -> bool:
 
 def in_context(question: str, history: Sequence[str]) -> str:
     """The text to search for `question` asked after `history` (earlier questions, oldest
-    first): the question alone when it stands alone, else the latest earlier question
-    (without the dates it named, when this one names its own) followed by this one."""
+    first): the question alone when it stands alone, else the content words of the latest
+    earlier question (without the dates it named, when this one names its own) followed
+    by this question."""
     earlier = [text for text in history if isinstance(text, str) and text.strip()]
     if not earlier or not leans_on_history(question):
         return question
     previous = earlier[-1]
     if named_dates(question):
         previous = _YEARS.sub(" ", _MONTH_YEAR.sub(" ", _ISO.sub(" ", previous)))
-    return f"{' '.join(previous.split())} {question}"
+    return f"{' '.join(_content_words(previous))} {question}".strip()
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of `text` that are not stopwords (lowercased, unstemmed, in order): what
+    an earlier question lends a follow-up, without its question words."""
+    import bm25s
+
+    words = bm25s.tokenize([text], stopwords="en", return_ids=False, show_progress=False)[0]
+    return [word for word in words if word not in _ASKING]

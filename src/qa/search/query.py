@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -14,8 +15,9 @@ from qa.settings import Choice
 
 CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
 RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
+_QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.I)
 ANSWER_TYPE = 6.0  # added to a sentence's fused score when it holds the expected kind of words
-DATED = 1.5  # added to a passage's fused score when its article is dated as the question says
+DATED = 3.0  # added to a passage's fused score when its article is dated as the question says
 
 
 class Mode(Choice):
@@ -143,5 +145,7 @@ class Query:
         vector = pieces = None
         if embedder is not None:
             vector, pieces = embedder.encode_question(searched)
-        kind = expected(text) or (expected(searched) if searched != text else None)
+        # A follow-up without a question word of its own ("And in 2024?") asks for the
+        # same kind of words as the question it follows.
+        kind = expected(text) if _QUESTION_WORD.search(text) else expected(searched)
         return cls(text, terms(searched), vector, pieces, dates, kind, searched)
