@@ -35,6 +35,7 @@ def test_a_follow_up_naming_a_date_replaces_the_earlier_date():
     searched = in_context("And in 2023?", ["Which city hosted the 2024 session?"])
     assert searched == "city hosted session And in 2023?"
     assert in_context("And in 2023?", []) == "And in 2023?"
+    assert in_context("And in 2023?", "Which city hosted the 2024 session?") == searched
 
 
 def _first_rank(result, date: str) -> int:

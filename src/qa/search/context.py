@@ -93,6 +93,8 @@ def in_context(question: str, history: Sequence[str]) -> str:
     first): the question alone when it stands alone, else the content words of the latest
     earlier question (without the dates it named, when this one names its own) followed
     by this question."""
+    if isinstance(history, str):  # one earlier question given bare
+        history = [history]
     earlier = [text for text in history if isinstance(text, str) and text.strip()]
     if not earlier or not leans_on_history(question):
         return question
