@@ -274,7 +274,8 @@ def _newest_first(
 ) -> tuple[list[Hit], str | None]:
     """For a question about the present: among the best hits that score within
     `PRESENT_MARGIN` of the first (and hold the kind of words asked for), the one of the
-    newest dated article goes first; returns the hits and that article's date."""
+    newest dated article (of equals, the shorter answer sentence) goes first; returns the
+    hits and that article's date."""
 
     def date_of(hit: Hit) -> str:
         return index.documents[index.passages[hit.passage].doc].date or ""
@@ -288,7 +289,9 @@ def _newest_first(
     ]
     if not close:
         return hits, date_of(hits[0]) or None
-    newest = max(close, key=date_of)  # the first of equals: ISO dates sort as text
+    # ISO dates sort as text; between passages of the same date, the one whose answer
+    # sentence is shorter says the same more plainly (then the first of equals).
+    newest = max(close, key=lambda hit: (date_of(hit), -len(sentence_text(index, hit.sentence))))
     if not date_of(newest):
         return hits, None
     return [newest] + [hit for hit in hits if hit is not newest], date_of(newest)
