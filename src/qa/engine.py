@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from qa.embed import Embedder, load_embedder
 from qa.index.build import BuildReport, build_index  # also importable from here, as before
 from qa.index.generation import StoredIndex, read_index
@@ -260,7 +262,7 @@ class Engine:
 PRESENT_MARGIN = 3.0  # how far below the best a newer passage may score and still go first
 
 
-def _dated(passage_filter: PassageFilter, dates: Sequence[str]):
+def _dated(passage_filter: PassageFilter, dates: Sequence[str]) -> np.ndarray | None:
     """The passages of articles dated in any of `dates` (partial ISO), or None."""
     preferred = None
     for date in dates:
