@@ -56,6 +56,10 @@ def test_a_year_in_the_question_moves_the_article_of_that_year_up(engine):
     assert after.passages[0].date.startswith("2024")
 
 
+def test_a_date_that_is_no_date_is_no_preference(engine):
+    assert engine.answer("What happened on 2024-13-45?", k=2, history="And then?").passages
+
+
 def test_a_present_question_says_as_of_the_newest_article(engine):
     result = engine.answer("Who is the Secretary-General of the CSTO?", k=5)
     assert result.as_of == result.passages[0].date == "2024-11-28"

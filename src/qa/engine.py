@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
@@ -24,6 +25,8 @@ from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
 from qa.search.retrieval import Hit, search, sentence_text
 from qa.settings import Settings
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class Engine:
     Raises:
         IndexUnusable: the index is missing (and `build_if_missing` is off), damaged, or
             was built with another model.
+        IndexNotWritable: the index is missing and cannot be built there (disk full,
+            read-only folder).
     """
 
     def __init__(
@@ -148,6 +153,10 @@ class Engine:
         """Bring the index up to date with the corpus and switch to it.
 
         Only new and changed files are embedded (everything with `full`); see `build_index`.
+
+        Raises:
+            IndexNotWritable: the index folder cannot be written (disk full, read-only); the
+                loaded generation keeps answering.
         """
         report = build_index(
             self.corpus_dir,
@@ -194,11 +203,15 @@ class Engine:
                 that points back ("Who chaired it?") or says too little on its own ("And in
                 2023?") is searched together with the latest of them.
 
+        A question holding lone surrogates (bytes that were not UTF-8, as a shell passes
+        them) is read with U+FFFD in their place; `Answer.question` is the cleaned text.
+
         Raises:
-            ValueError: the question is empty or `k` is below 1.
+            ValueError: the question is empty (or has no readable text) or `k` is below 1.
         """
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty: ask something")
+        question = _readable(question)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
         loaded = self._snapshot()  # everything below reads this one generation
@@ -207,7 +220,12 @@ class Engine:
             return Answer(question, "", [])
         allowed = loaded.filter.mask(date_from, date_to, sources)
         # BM25 alone needs no question embedding.
-        query = Query.read(question, loaded.embedder if self.mode.dense else None, history or ())
+        if isinstance(history, str):  # one earlier question given bare
+            history = [history]
+        earlier = [
+            _SURROGATES.sub("\ufffd", text) for text in history or () if isinstance(text, str)
+        ]
+        query = Query.read(question, loaded.embedder if self.mode.dense else None, earlier)
         preferred = _dated(loaded.filter, query.dates)
         hits = search(index, query, k, self.params, allowed, preferred)
         as_of = None
@@ -270,7 +288,10 @@ def _dated(passage_filter: PassageFilter, dates: Sequence[str]) -> np.ndarray | 
     """The passages of articles dated in any of `dates` (partial ISO), or None."""
     preferred = None
     for date in dates:
-        mask = passage_filter.mask(date, date)
+        try:
+            mask = passage_filter.mask(date, date)
+        except ValueError:  # a question's "2024-13" names no date: no preference
+            continue
         preferred = mask if preferred is None else preferred | mask
     return preferred
 
@@ -317,6 +338,17 @@ def _exact(query: Query, top: Passage) -> tuple[int, int] | None:
         return None
     found = spans(top.sentence, query.kind, query.searched)
     return found[0] if len(found) == 1 else None
+
+
+def _readable(question: str) -> str:
+    """The question with each lone surrogate (not text: the tokenizer refuses it) replaced
+    by U+FFFD."""
+    cleaned = _SURROGATES.sub("\ufffd", question)
+    if not cleaned.replace("\ufffd", "").strip():
+        raise ValueError(
+            "the question has no readable text (it is not valid UTF-8): ask it in UTF-8"
+        )
+    return cleaned
 
 
 def _passage(index: StoredIndex, hit: Hit) -> Passage:
