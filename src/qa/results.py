@@ -77,6 +77,11 @@ class Answer:
             `text[exact_start - start : exact_end - start] == exact`; None without it.
         as_of: for a question about the present ("Who is the ...?"), the date of the
             article the answer comes from; else None.
+        confidence: the estimated probability, 0 to 1, that the answer is right (that its
+            passage holds the answer); see `qa.search.confidence`.
+        found: whether `confidence` reaches the engine's threshold. When False, the
+            articles most likely do not answer the question: `text` and `passages` are
+            only the closest there is, and should be shown as such.
     """
 
     question: str
@@ -89,6 +94,8 @@ class Answer:
     exact_start: int | None = None
     exact_end: int | None = None
     as_of: str | None = None
+    confidence: float = 0.0
+    found: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
