@@ -438,6 +438,14 @@ def test_delete_asks_moves_the_file_to_the_trash_and_the_article_no_longer_answe
     expect(newest.locator(".qa-not-found-text")).to_have_text("Not found in these articles")
     assert newest.locator(".qa-answer-text").count() == 0
 
+    _ask(page, "What new position did Tokayev propose in 2020?")
+    page.locator("#chat .qa-answer").nth(3).wait_for()
+    _ask(page, "What was it called?")  # a follow-up: the chat passes the earlier questions
+    page.locator("#chat .qa-answer").nth(4).wait_for()
+    expect(page.locator("#chat .qa-answer-text").last).to_contain_text(
+        "Special Representative of CSTO Secretary General"
+    )
+
 
 def test_documents_skipped_files_and_delete_without_a_browser(corpus_copy, index_copy):
     service = ChatService(corpus_copy, index_copy, build_if_missing=False)

@@ -142,6 +142,21 @@ def test_answer_html_puts_the_cited_answer_sentence_first_and_numbers_every_card
     assert "No passage" in answer_html(Answer("q?", "", []))
 
 
+def test_answer_html_marks_the_exact_words_inside_the_answer_sentence():
+    passage = _passage()
+    at = DOCUMENT.index("42")
+    answer = Answer(
+        "q?", passage.sentence, [passage], passage.source, passage.sentence_start,
+        passage.sentence_end, confidence=0.9, found=True, exact="42", exact_start=at,
+        exact_end=at + 2,
+    )  # fmt: skip
+    out = answer_html(answer)
+    assert 'The &lt;b&gt;answer&lt;/b&gt; is <mark class="qa-exact">42</mark>.' in out
+    assert '<mark class="qa-exact">' not in answer_html(
+        Answer("q?", passage.sentence, [passage], passage.source, found=True)
+    )
+
+
 def test_copy_text_is_the_answer_with_its_citation():
     passage = _passage(page=3)
     answer = Answer("q?", passage.sentence, [passage], passage.source)

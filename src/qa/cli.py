@@ -203,9 +203,16 @@ def _render(result: Answer) -> str:
 
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
+    sentence = result.text
+    if result.exact is not None and result.start is not None and result.exact_start is not None:
+        # The answer words, marked as Markdown bold inside the quoted sentence.
+        first, last = result.exact_start - result.start, result.exact_end - result.start
+        sentence = f"{sentence[:first]}**{sentence[first:last]}**{sentence[last:]}"
     confidence = f"Confidence: {describe(result.confidence, result.found)}"
     if result.found:
-        lines = [" ".join(result.text.split()), confidence, ""]
+        lines = [" ".join(sentence.split()), confidence, ""]
+        if result.as_of:
+            lines[0] += f"  (as of {result.as_of})"
     else:
         lines = [
             "Not found in these articles.",
@@ -232,7 +239,9 @@ def _render(result: Answer) -> str:
             initial_indent="    ",
             subsequent_indent="    ",
         )
-        lines += [f"[{rank}] {passage.title}", f"    {where}", body]
+        older = result.as_of and passage.date and passage.date < result.as_of
+        label = f"  (older: {passage.date})" if older else ""
+        lines += [f"[{rank}] {passage.title}{label}", f"    {where}", body]
         lines += [f"    also in: {s.source} ({s.date or 'undated'})" for s in passage.also_in]
         lines.append("")
     return "\n".join(lines).rstrip()

@@ -17,6 +17,7 @@ import numpy as np
 
 from qa.index.generation import StoredIndex
 from qa.index.vectors import VectorIndex
+from qa.search.answers import spans
 from qa.search.duplicates import collapse
 from qa.search.fusion import fuse, rerank
 from qa.search.maxsim import maxsim
@@ -76,6 +77,7 @@ def search(
     k: int,
     params: SearchParams = SearchParams(),
     allowed: np.ndarray | None = None,
+    preferred: np.ndarray | None = None,
 ) -> list[Hit]:
     """The best `k` distinct passages for a question, best first.
 
@@ -86,20 +88,19 @@ def search(
         params: which legs take part, how many candidates each nominates, how many the
             rerank reads.
         allowed: a boolean mask over passages, or None for all.
+        preferred: a boolean mask over passages that `params.dated` moves up (the
+            articles dated when the question says), or None.
     """
-    found = _score_candidates(index, query, params, allowed)
-    if found is None:
+    ranked = _rank(index, query, params, allowed)
+    if ranked is None:
         return []
-    # The five legs: BM25 and dense of the passage, then the best sentence's by each
-    # sentence leg. Legs that are off are all zeros, and z-score to zeros.
-    passage_legs = found.passage_legs + [found.best_per_passage(s) for s in found.sentence_legs]
-    scores = fuse(passage_legs, [1.0] * 5)
-    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
-    order = np.argsort(-scores, kind="stable")
-    pieces = query.pieces
-    if params.mode.dense and pieces is not None and len(pieces) and params.rerank:
-        order, scores, sentence_scores = _rerank(
-            index, found, pieces, params.rerank, order, scores, sentence_scores
+    found, order, scores, sentence_scores = ranked
+    if preferred is not None and params.dated:
+        scores = scores + params.dated * preferred[found.passages]
+        order = np.argsort(-scores, kind="stable")
+    if query.kind is not None and params.answer_type:
+        sentence_scores = _typed(
+            index, found, order[: max(k, params.rerank)], query, params, sentence_scores
         )
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
@@ -113,6 +114,51 @@ def search(
         passage_vectors = found.passage_vectors[order]
         sentence_vectors = found.sentence_vectors[best[order]]
     return _collapse_duplicates(hits, k, passage_vectors, sentence_vectors)
+
+
+def _rank(
+    index: StoredIndex, query: Query, params: SearchParams, allowed: np.ndarray | None
+) -> tuple[_Candidates, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The candidates, their order (best first), passage scores and sentence scores."""
+    found = _score_candidates(index, query, params, allowed)
+    if found is None:
+        return None
+    # The five legs: BM25 and dense of the passage, then the best sentence's by each
+    # sentence leg. Legs that are off are all zeros, and z-score to zeros.
+    passage_legs = found.passage_legs + [found.best_per_passage(s) for s in found.sentence_legs]
+    scores = fuse(passage_legs, [1.0] * 5)
+    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
+    order = np.argsort(-scores, kind="stable")
+    pieces = query.pieces
+    if params.mode.dense and pieces is not None and len(pieces) and params.rerank:
+        order, scores, sentence_scores = _rerank(
+            index, found, pieces, params.rerank, order, scores, sentence_scores
+        )
+    return found, order, scores, sentence_scores
+
+
+def _typed(
+    index: StoredIndex,
+    found: _Candidates,
+    top: np.ndarray,
+    query: Query,
+    params: SearchParams,
+    sentence_scores: np.ndarray,
+) -> np.ndarray:
+    """The sentence scores with `params.answer_type` added to each sentence of the `top`
+    candidates that holds words of the kind the question asks for."""
+    scores = sentence_scores.copy()
+    for row in np.flatnonzero(np.isin(found.owner, top)):
+        text = sentence_text(index, int(found.sentences[row]))
+        if spans(text, query.kind, query.searched or query.text):
+            scores[row] += params.answer_type
+    return scores
+
+
+def sentence_text(index: StoredIndex, sentence: int) -> str:
+    """The text of sentence number `sentence` of the index."""
+    passage, start, end = index.sentences[sentence].tolist()
+    return index.documents[index.passages[passage].doc].text[start:end]
 
 
 def match(index: StoredIndex, hit: Hit, query: Query) -> Match:

@@ -51,7 +51,12 @@ def build_app(service: ChatService):
         try:
             date_from, date_to = render.date_range(date_from, date_to)
             answer = service.ask(
-                question, int(k), sources=sources or None, date_from=date_from, date_to=date_to
+                question,
+                int(k),
+                sources=sources or None,
+                date_from=date_from,
+                date_to=date_to,
+                history=[earlier.question for earlier in answers],  # follow-ups lean on it
             )
         except (ValueError, IndexUnusable) as error:
             return history, question, render.notice_html(str(error)), answers, gr.update()

@@ -22,6 +22,7 @@ CSS = """
 .qa-file { font-size: .95em; }
 .qa-passage { margin: 0; line-height: 1.5; font-size: .95em; }
 mark.qa-sentence { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
+mark.qa-exact { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
 mark.qa-marked { background: #dbeafe; color: #1f2937; }
 .qa-also { font-size: .88em; margin-top: 6px; }
 .qa-also ul { margin: 2px 0 0 18px; }

@@ -288,8 +288,17 @@ def _clamp(passage: Passage, start: int, end: int) -> tuple[int, int]:
 
 
 def _answer_text_html(answer: Answer) -> str:
-    """The answer sentence, escaped."""
-    return text_html(answer.text)
+    """The answer sentence, escaped, with the words that answer (`Answer.exact`) marked."""
+    text = unwrap(answer.text)  # before cutting, as in `passage_html`
+    if answer.exact is None or answer.exact_start is None or answer.start is None:
+        return text_html(text)
+    start = min(max(answer.exact_start - answer.start, 0), len(text))
+    end = min(max(answer.exact_end - answer.start, start), len(text))
+    return (
+        text_html(text[:start])
+        + f'<mark class="qa-exact">{text_html(text[start:end])}</mark>'
+        + text_html(text[end:])
+    )
 
 
 def _cite(rank: int) -> str:

@@ -89,8 +89,9 @@ class ChatService:
                     self._build_lock.release()
         return self.engine
 
-    def ask(self, question: str, k: int = 5, **filters) -> Answer:
-        """Answer `question` (filters as for `Engine.answer`).
+    def ask(self, question: str, k: int = 5, **options) -> Answer:
+        """Answer `question` (filters and the conversation's `history` as for
+        `Engine.answer`).
 
         Raises:
             ValueError: an empty question, a bad `k` or date.
@@ -101,7 +102,7 @@ class ChatService:
         engine = self.current()
         if engine is None:
             raise IndexUnusable(self.error or "no index is loaded")
-        return engine.answer(question, k, **filters)
+        return engine.answer(question, k, **options)
 
     def articles(self, answer: Answer) -> dict[str, str]:
         """The text of each article `answer` quotes, for the whole-article view."""
