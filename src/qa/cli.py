@@ -154,7 +154,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from qa.web.app import serve  # gradio loads only for this command
 
-    serve(args.corpus, args.index, host=args.host, port=args.port)
+    serve(args.corpus, args.index, host=args.host, port=args.port, api=args.api)
     return EXIT_OK
 
 
@@ -331,6 +331,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=os.environ.get("QA_PORT", "7860"),  # a string: argparse checks it as --port
         help="port (default: $QA_PORT or 7860)",
+    )
+    serve.add_argument(
+        "--api",
+        default=os.environ.get("QA_API") or None,
+        metavar="URL",
+        help="answer through a `qa api` endpoint, e.g. http://127.0.0.1:8000/ask "
+        "(default: $QA_API, else in this process)",
     )
     serve.set_defaults(run=_serve)
 

@@ -262,14 +262,21 @@ def _export_file(answers, folder: str) -> str:
     return str(path)
 
 
-def serve(corpus: str | Path, index: str | Path, host: str = "127.0.0.1", port: int = 7860):
-    """Start the web chat and block; builds the index first when there is none."""
+def serve(
+    corpus: str | Path,
+    index: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    api: str | None = None,
+):
+    """Start the web chat and block; builds the index first when there is none. With `api`
+    (a `qa api` endpoint's URL), questions are answered there."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read when gradio is imported
     import gradio as gr
 
     if current_generation(Path(index)) is None:
         print(f"No index in {index}/: building it from {corpus}/ first…", flush=True)
-    service = ChatService(corpus, index)
+    service = ChatService(corpus, index, api=api)
     if service.last_report is not None:  # built just now: say what, as `qa index` does
         report = service.last_report
         print(report.headline(str(index)), flush=True)

@@ -47,11 +47,21 @@ class ChatService:
         corpus: the folder of articles (uploads are saved here).
         index: the index folder.
         build_if_missing: build the index at start when there is none.
+        api: the URL of a `qa api` endpoint (`http://HOST:PORT/ask`) that answers the
+            questions, with engine replicas on a Ray cluster over the same index; None
+            answers in this process. Documents, uploads and rebuilds stay local either way.
     """
 
-    def __init__(self, corpus: str | Path, index: str | Path, build_if_missing: bool = True):
+    def __init__(
+        self,
+        corpus: str | Path,
+        index: str | Path,
+        build_if_missing: bool = True,
+        api: str | None = None,
+    ):
         self.corpus_dir = Path(corpus)
         self.index_dir = Path(index)
+        self.api = api
         self._build_lock = threading.Lock()
         self.engine: Engine | None = None
         self.error: str | None = None
@@ -99,6 +109,8 @@ class ChatService:
         """
         if not isinstance(question, str) or not question.strip():
             raise ValueError("The question is empty: type a question first.")
+        if self.api:
+            return _ask_api(self.api, question, k, options)
         engine = self.current()
         if engine is None:
             raise IndexUnusable(self.error or "no index is loaded")
@@ -220,3 +232,29 @@ class ChatService:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
         return target
+
+
+def _ask_api(url: str, question: str, k: int, options: dict) -> Answer:
+    """Ask a `qa api` endpoint; its errors come back as the engine's would.
+
+    Raises:
+        ValueError: the endpoint refused the question (its reason).
+        IndexUnusable: the endpoint has no usable index, or cannot be reached.
+    """
+    import json
+    import urllib.error
+    import urllib.request
+
+    body = {"question": question, "k": k, **options}
+    body["sources"] = list(body["sources"]) if body.get("sources") is not None else None
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return Answer.from_dict(json.load(reply))
+    except urllib.error.HTTPError as error:
+        reason = json.load(error).get("error", str(error))
+        raise (ValueError if error.code == 400 else IndexUnusable)(reason) from None
+    except (urllib.error.URLError, OSError) as error:
+        raise IndexUnusable(f"the answering service at {url} cannot be reached ({error})") from None
