@@ -70,6 +70,14 @@ def test_a_present_question_says_as_of_the_newest_article(engine):
     assert engine.answer("Who was the Secretary-General in 2020?", k=5).as_of is None
 
 
+def test_the_answer_to_a_present_question_does_not_depend_on_k(engine):
+    question = "Who is the Secretary-General of the CSTO?"
+    answers = [engine.answer(question, k=k) for k in (1, 2, 5)]
+    assert {(a.text, a.source, a.as_of) for a in answers} == {
+        (answers[-1].text, answers[-1].source, "2024-11-28")
+    }
+
+
 def test_a_follow_up_with_history_answers_differently_from_the_same_words_alone(engine):
     follow_up = "What was it called?"
     alone = engine.answer(follow_up, k=3)
