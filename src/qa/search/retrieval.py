@@ -11,6 +11,7 @@ z-normalised.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,12 @@ from qa.search.query import Leg, Query, SearchParams
 
 PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
 SENTENCE_LEGS = (Leg.BM25_SENTENCE, Leg.DENSE_SENTENCE, Leg.DENSE_TITLED_SENTENCE)
+# The line an embedded post ends with: a name, the @handle, the date ("Jane Roe (@janeroe)
+# May 1, 2015"). It is metadata: searchable, but never the answer sentence.
+_SIGNATURE = re.compile(
+    r"\W*[^()\n.!?]{0,60}\(@\w+\)\s*(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\s+\d{1,2},\s+\d{4}\W*"
+)
 
 
 @dataclass
@@ -102,6 +109,9 @@ def search(
         sentence_scores = _typed(
             index, found, order[: max(k, params.rerank)], query, params, sentence_scores
         )
+    sentence_scores = _below_signatures(
+        index, found, order[: max(k, params.rerank)], sentence_scores
+    )
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
     best = np.lexsort((-sentence_scores, found.owner))[found.groups]  # rows of found.sentences
@@ -135,6 +145,24 @@ def _rank(
             index, found, pieces, params.rerank, order, scores, sentence_scores
         )
     return found, order, scores, sentence_scores
+
+
+def _below_signatures(
+    index: StoredIndex, found: _Candidates, top: np.ndarray, sentence_scores: np.ndarray
+) -> np.ndarray:
+    """The sentence scores with every signature line of the `top` candidates put below the
+    other sentences, so a passage's best sentence is one of its own words when it has any."""
+    rows = np.flatnonzero(np.isin(found.owner, top))
+    signatures = [
+        row
+        for row in rows.tolist()
+        if _SIGNATURE.fullmatch(sentence_text(index, int(found.sentences[row])))
+    ]
+    if not signatures:
+        return sentence_scores
+    scores = sentence_scores.copy()
+    scores[signatures] = scores.min() - 1.0
+    return scores
 
 
 def _typed(
