@@ -105,13 +105,13 @@ def search(
     if preferred is not None and params.dated:
         scores = scores + params.dated * preferred[found.passages]
         order = np.argsort(-scores, kind="stable")
+    # The sentences of the passages that may be shown or reranked, read once for the rules
+    # below.
+    rows = np.flatnonzero(np.isin(found.owner, order[: max(k, params.rerank)]))
+    texts = [sentence_text(index, sentence) for sentence in found.sentences[rows].tolist()]
     if query.kind is not None and params.answer_type:
-        sentence_scores = _typed(
-            index, found, order[: max(k, params.rerank)], query, params, sentence_scores
-        )
-    sentence_scores = _below_signatures(
-        index, found, order[: max(k, params.rerank)], sentence_scores
-    )
+        sentence_scores = _typed(rows, texts, query, params, sentence_scores)
+    sentence_scores = _below_signatures(rows, texts, sentence_scores)
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
     best = np.lexsort((-sentence_scores, found.owner))[found.groups]  # rows of found.sentences
@@ -148,16 +148,12 @@ def _rank(
 
 
 def _below_signatures(
-    index: StoredIndex, found: _Candidates, top: np.ndarray, sentence_scores: np.ndarray
+    rows: np.ndarray, texts: list[str], sentence_scores: np.ndarray
 ) -> np.ndarray:
-    """The sentence scores with every signature line of the `top` candidates put below the
-    other sentences, so a passage's best sentence is one of its own words when it has any."""
-    rows = np.flatnonzero(np.isin(found.owner, top))
-    signatures = [
-        row
-        for row in rows.tolist()
-        if _SIGNATURE.fullmatch(sentence_text(index, int(found.sentences[row])))
-    ]
+    """The sentence scores with every signature line among `rows` (sentences of the
+    candidates, with their `texts`) put below the other sentences, so a passage's best
+    sentence is one of its own words when it has any."""
+    signatures = [row for row, text in zip(rows.tolist(), texts) if _SIGNATURE.fullmatch(text)]
     if not signatures:
         return sentence_scores
     scores = sentence_scores.copy()
@@ -166,18 +162,17 @@ def _below_signatures(
 
 
 def _typed(
-    index: StoredIndex,
-    found: _Candidates,
-    top: np.ndarray,
+    rows: np.ndarray,
+    texts: list[str],
     query: Query,
     params: SearchParams,
     sentence_scores: np.ndarray,
 ) -> np.ndarray:
-    """The sentence scores with `params.answer_type` added to each sentence of the `top`
-    candidates that holds words of the kind the question asks for."""
+    """The sentence scores with `params.answer_type` added to each sentence among `rows`
+    (sentences of the candidates, with their `texts`) that holds words of the kind the
+    question asks for."""
     scores = sentence_scores.copy()
-    for row in np.flatnonzero(np.isin(found.owner, top)):
-        text = sentence_text(index, int(found.sentences[row]))
+    for row, text in zip(rows.tolist(), texts):
         if spans(text, query.kind, query.searched or query.text):
             scores[row] += params.answer_type
     return scores
