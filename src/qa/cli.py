@@ -362,34 +362,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
-    return value
+def _number(convert, accept, wanted: str):
+    """An argparse type: `convert` the text, and refuse it (saying `wanted`) unless it
+    converts and `accept` holds for the value."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
-    return value
-
-
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
+_positive = _number(float, lambda value: value > 0, "a number above 0")
+_probability = _number(float, lambda value: 0 <= value <= 1, "a number from 0 to 1")
+_whole = _number(int, lambda value: value >= 1, "a whole number of at least 1")
 
 
 def _add_mode(command: argparse.ArgumentParser) -> None:
