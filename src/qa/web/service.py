@@ -246,7 +246,8 @@ def _ask_api(url: str, question: str, k: int, options: dict) -> Answer:
     import urllib.request
 
     body = {"question": question, "k": k, **options}
-    body["sources"] = list(body["sources"]) if body.get("sources") is not None else None
+    if body.get("sources") is not None:  # any collection of file names; JSON wants a list
+        body["sources"] = list(body["sources"])
     request = urllib.request.Request(
         url, json.dumps(body).encode(), {"Content-Type": "application/json"}
     )
