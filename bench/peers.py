@@ -41,7 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sets import SQUAD, squad_contains
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         for number, (name, (corpus, questions)) in enumerate(sets.items()):
             run = work / "runs" / f"set{number}"
             measures, load = run_set(corpus, questions, systems, pythons, model, run)
-            results[name] = {"measures": [m.__dict__ for m in measures], "load": load}
+            results[name] = {"measures": [asdict(m) for m in measures], "load": load}
             print(f"\n### {name}: {len(questions)} questions, top {K} passages each\n")
             print(table(measures))
             print(f"\n1-minute load average during the run: {load[0]:.1f}–{load[1]:.1f}")
