@@ -60,4 +60,4 @@ def test_joining_a_subset_in_another_order_renumbers_passages_and_sentences(seed
     assert len(joined.vectors) == len(joined.passages)
     assert len(joined.sentence_vectors) == len(joined.sentences) == joined.lexical_sentences.size
     assert len(joined.pieces) == len(joined.passages)
-    assert np.array_equal(joined.pieces.vectors[: len(last.pieces.vectors)], last.pieces.vectors)
+    assert np.array_equal(joined.pieces.codes[: len(last.pieces.codes)], last.pieces.codes)

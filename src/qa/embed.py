@@ -58,6 +58,7 @@ class Embedder:
         self.dimension = int(self.model.get_embedding_dimension())
         # [CLS] and [SEP] take two of the model's positions.
         self.max_tokens = int(self.model.max_seq_length) - 2
+        self._special = frozenset(self.model.tokenizer.all_special_tokens)
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -87,11 +88,12 @@ class Embedder:
     def encode_with_tokens(
         self, texts: Sequence[str], progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """Embed `texts`, and keep each text's word-piece embeddings from the same pass.
+        """Embed `texts`, and keep each text's content word pieces from the same pass.
 
         Returns:
-            The unit-length text vectors; per text, its word pieces' unit-length vectors
-            (float16, [CLS] and [SEP] left out); per text, each piece's character offset.
+            The unit-length text vectors; per text, its content word pieces' unit-length
+            vectors (`content`: as the question side reads them); per text, each of those
+            pieces' character offset.
         """
         from tqdm.auto import tqdm
 
@@ -108,31 +110,48 @@ class Embedder:
                 for i, text_offsets, output in zip(rows, spans, outputs):
                     vectors[i] = _unit(output["sentence_embedding"].float().cpu().numpy())
                     length = int(output["attention_mask"].sum())
-                    tokens = output["token_embeddings"][1 : length - 1]
+                    keep = np.array(
+                        self.content(output["input_ids"][1 : length - 1].tolist()), dtype=np.int64
+                    )
+                    tokens = output["token_embeddings"][1 : length - 1][keep]
                     pieces[i] = _unit(tokens.float().cpu().numpy())
-                    pieces[i] = pieces[i].astype(np.float16)
-                    offsets[i] = text_offsets[: len(pieces[i])]
+                    offsets[i] = text_offsets[keep]
                 bar.update(len(rows))
         return vectors, pieces, offsets
 
     def encode_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's unit-length vector, shape (1, dimension), and the unit vectors of
-        its content word pieces (stopwords and punctuation left out) for `maxsim`."""
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
+        its content word pieces (`content`: stopwords and punctuation left out) for `maxsim`.
 
-        output = self.model.encode([question], output_value=None)[0]
-        vector = _unit(output["sentence_embedding"].float().cpu().numpy())[None, :]
-        ids = output["input_ids"][: int(output["attention_mask"].sum())].tolist()
-        tokens = self.model.tokenizer.convert_ids_to_tokens(ids)
-        keep = [
+        One forward pass of the model, called directly: `SentenceTransformer.encode`'s
+        batching and bookkeeping cost about a tenth of a question's time (BENCHMARKS.md).
+        """
+        import torch
+
+        features = self.model.preprocess([question])
+        if self.device != "cpu":
+            features = {
+                k: v.to(self.device) if torch.is_tensor(v) else v for k, v in features.items()
+            }
+        with torch.inference_mode():
+            output = self.model(features)
+        vector = _unit(output["sentence_embedding"][0].float().cpu().numpy())[None, :]
+        ids = output["input_ids"][0][: int(output["attention_mask"][0].sum())].tolist()
+        keep = self.content(ids)
+        pieces = _unit(output["token_embeddings"][0][keep].float().cpu().numpy())
+        return vector, pieces.reshape(-1, self.dimension)
+
+    def content(self, ids: Sequence[int]) -> list[int]:
+        """Which of these token ids are content word pieces: not special, not a stopword,
+        with a letter or digit. MaxSim reads only these, on both sides."""
+        tokens = self.model.tokenizer.convert_ids_to_tokens(list(ids))
+        return [
             i
             for i, token in enumerate(tokens)
-            if token not in self.model.tokenizer.all_special_tokens
-            and token not in STOPWORDS_EN_PLUS
+            if token not in self._special
+            and token not in _stopwords()
             and any(c.isalnum() for c in token)
         ]
-        pieces = _unit(output["token_embeddings"][keep].float().cpu().numpy())
-        return vector, pieces.reshape(-1, self.dimension)
 
     def piece_offsets(self, texts: list[str]) -> list[np.ndarray]:
         """Each word piece's start in its text, as the model tokenizes it (no [CLS]/[SEP])."""
@@ -146,6 +165,13 @@ class Embedder:
         return [
             np.array([a for a, _ in spans], dtype=np.int32) for spans in encoded["offset_mapping"]
         ]
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS)
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
     gen-<time>-<pid>/   manifest.json, documents.jsonl, passages.jsonl, vectors.faiss,
                         sentences.npy, sentences.faiss, sentences-titled.faiss,
-                        tokens.npy, tokens-first.npy, tokens-offsets.npy,
+                        pieces.npy, pieces-first.npy, pieces-offsets.npy,
                         bm25/, bm25-sentences/
 
 Plain files, no pickle. `read_index` loads the live one and checks that its parts agree;
@@ -112,7 +112,7 @@ def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
             raise ValueError(f"sentences.npy has the shape {sentences.shape}, not (n, 3)")
         sentence_vectors = VectorIndex.load(path / "sentences.faiss", mmap)
         titled_sentence_vectors = VectorIndex.load(path / "sentences-titled.faiss", mmap)
-        pieces = WordPieces.load(path)
+        pieces = WordPieces.load(path, vectors.dimension)
         lexical = Lexical.load(path / "bm25", len(passages))
         lexical_sentences = Lexical.load(path / "bm25-sentences", len(sentences))
     except IndexUnusable:
@@ -138,7 +138,7 @@ def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
                 f"the index in {index_dir}/ has {len(counted)} sentence vectors but "
                 f"{len(sentences)} sentences: {_REBUILD}"
             )
-    if len(pieces) != len(passages) or pieces.first[-1] != len(pieces.vectors):
+    if len(pieces) != len(passages) or pieces.first[-1] != pieces.pieces:
         raise IndexUnusable(
             f"the index in {index_dir}/ has word pieces for {len(pieces)} passages but "
             f"{len(passages)} passages: {_REBUILD}"
