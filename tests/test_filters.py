@@ -48,7 +48,8 @@ def test_the_mask_agrees_with_the_rule_for_one_date(date_from, date_to, sources)
 
 def test_partial_dates_stand_for_their_whole_span():
     assert date_bounds("2024") == ("2024-01-01", "2024-12-31")
-    assert date_bounds("2024-11") == ("2024-11-01", "2024-11-31")
+    assert date_bounds("2024-11") == ("2024-11-01", "2024-11-30")
+    assert date_bounds("2024-02") == ("2024-02-01", "2024-02-29")
     mask = PassageFilter(DOCUMENTS, OWNERS).mask("2024-11-28", "2024-11-28")
     assert mask.tolist() == [False, False, True, False, True, True]  # "2024" overlaps the day
 

@@ -2,6 +2,7 @@
 
 from qa.engine import Engine, IndexInfo, answer
 from qa.index.build import BuildReport
+from qa.index.generations import IndexNotWritable
 from qa.index.manifest import IndexUnusable
 from qa.results import Answer, Passage
 from qa.settings import Settings
@@ -11,6 +12,8 @@ __all__ = [
     "BuildReport",
     "Engine",
     "IndexInfo",
+    "IndexNotWritable",
+    "IndexNotWritable",
     "IndexUnusable",
     "Passage",
     "Settings",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Sequence
 
@@ -71,6 +73,10 @@ def _watch(args: argparse.Namespace, settings) -> int:
         flush=True,
     )
     seen, full = None, args.full
+    # A shell starts background jobs with SIGINT ignored, and Python keeps that; Ctrl-C (or
+    # `kill -INT`) must stop the watch wherever it was started.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler) if in_main else None
     try:
         while True:
             now = fingerprint(args.corpus, max_bytes)
@@ -83,18 +89,27 @@ def _watch(args: argparse.Namespace, settings) -> int:
     except KeyboardInterrupt:
         print("qa: stopped watching", file=sys.stderr)
         return EXIT_OK
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _summarise(report, index: str) -> None:
-    """What the build did: counts on stdout, each file's fate below; skips on stderr."""
+    """What the build did: counts on stdout, each file's fate below; skips on stderr.
+
+    File names are shown quoted when they hold a line break or other unprintable characters,
+    so each file keeps one line.
+    """
+    from qa.ingest.corpus import shown
+
     print(report.headline(index), flush=True)
     print(f"  {report.counts}", flush=True)
     for what, name in report.files():
         print(f"  {what:8} {name}")
     for note in report.notes:
-        print(f"note {note.source}: {note.reason}", file=sys.stderr)
+        print(f"note {shown(note.source)}: {note.reason}", file=sys.stderr)
     for skipped in report.skipped:
-        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+        print(f"skipped {shown(skipped.source)}: {skipped.reason}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
 

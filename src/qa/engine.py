@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
@@ -20,6 +21,8 @@ from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
 from qa.search.retrieval import Hit, search
 from qa.settings import Settings
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Engine:
     Raises:
         IndexUnusable: the index is missing (and `build_if_missing` is off), damaged, or
             was built with another model.
+        IndexNotWritable: the index is missing and cannot be built there (disk full,
+            read-only folder).
     """
 
     def __init__(
@@ -144,6 +149,10 @@ class Engine:
         """Bring the index up to date with the corpus and switch to it.
 
         Only new and changed files are embedded (everything with `full`); see `build_index`.
+
+        Raises:
+            IndexNotWritable: the index folder cannot be written (disk full, read-only); the
+                loaded generation keeps answering.
         """
         report = build_index(
             self.corpus_dir,
@@ -178,11 +187,15 @@ class Engine:
                 left out when a range is given.
             sources: keep only these files (paths relative to the corpus folder).
 
+        A question holding lone surrogates (bytes that were not UTF-8, as a shell passes
+        them) is read with U+FFFD in their place; `Answer.question` is the cleaned text.
+
         Raises:
-            ValueError: the question is empty or `k` is below 1.
+            ValueError: the question is empty (or has no readable text) or `k` is below 1.
         """
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty: ask something")
+        question = _readable(question)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
         loaded = self._snapshot()  # everything below reads this one generation
@@ -228,6 +241,17 @@ class Engine:
         embedder = load_embedder(manifest.model)
         manifest.check(self.index_dir, dimension=embedder.dimension)
         return _Loaded(index, embedder, PassageFilter(index.documents, index.passage_owners))
+
+
+def _readable(question: str) -> str:
+    """The question with each lone surrogate (not text: the tokenizer refuses it) replaced
+    by U+FFFD."""
+    cleaned = _SURROGATES.sub("\ufffd", question)
+    if not cleaned.replace("\ufffd", "").strip():
+        raise ValueError(
+            "the question has no readable text (it is not valid UTF-8): ask it in UTF-8"
+        )
+    return cleaned
 
 
 def _passage(index: StoredIndex, hit: Hit) -> Passage:

@@ -17,7 +17,7 @@ from qa.index.incremental import plan_build
 from qa.index.manifest import DocumentEntry, Manifest
 from qa.index.rows import DocumentRows, join_documents
 from qa.ingest.chunking import Chunker, split_sentences
-from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document, Skipped
+from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document, Skipped, shown
 from qa.settings import ChunkUnit, Settings
 
 
@@ -33,7 +33,8 @@ class BuildReport:
         embedded: how many passages were embedded (0 when nothing changed).
         embedded_sentences: how many sentences were embedded.
         full_reason: why every document was rebuilt; None for an incremental build.
-        notes: files indexed with a remark (a fallback text encoding).
+        notes: files indexed with a remark (a fallback text encoding, a date that was not
+            one, a PDF reader's warning).
         generation: the generation written, None when the live one was still current.
         cleaned: leftovers of killed builds that were removed.
     """
@@ -70,11 +71,12 @@ class BuildReport:
 
     def files(self, listed: int = 20) -> list[tuple[str, str]]:
         """(what happened, file name) for each added, changed and removed file, at most
-        `listed` of each kind (then one "… and N more"), and each leftover cleaned."""
+        `listed` of each kind (then one "… and N more"), and each leftover cleaned. A name
+        with a line break or another unprintable character is quoted (`corpus.shown`)."""
         rows = []
         for what in ("added", "changed", "removed"):
             names = getattr(self, what)
-            rows += [(what, name) for name in names[:listed]]
+            rows += [(what, shown(name)) for name in names[:listed]]
             if len(names) > listed:
                 rows.append((what, f"… and {len(names) - listed} more"))
         rows += [
@@ -124,6 +126,8 @@ def build_index(
 
     Raises:
         FileNotFoundError: the corpus folder does not exist.
+        IndexNotWritable: the index folder cannot be written (disk full, read-only); the
+            live generation is unchanged.
     """
     corpus_dir, index_dir = Path(corpus), Path(index)
     with build_lock(index_dir, on_wait):
@@ -276,8 +280,10 @@ def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
 
 
 def _notes(documents: Iterable[Document]) -> list[Skipped]:
-    return [
-        Skipped(d.source, f"not UTF-8: decoded as {d.encoding}")
-        for d in documents
-        if d.encoding is not None
-    ]
+    """Remarks on indexed files: a fallback or declared encoding, a date that was not one."""
+    notes = []
+    for document in documents:
+        if document.encoding is not None:
+            notes.append(Skipped(document.source, f"not UTF-8: decoded as {document.encoding}"))
+        notes += [Skipped(document.source, note) for note in document.notes]
+    return notes

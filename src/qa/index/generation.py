@@ -28,6 +28,7 @@ from qa.index.wordpieces import WordPieces
 from qa.ingest.corpus import Document
 
 _REBUILD = "run `qa index --full` to rebuild it"
+_READ_ATTEMPTS = 3  # a generation removed while read is retried with the newer live one
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def live_manifest(index_dir: Path) -> Manifest | None:
 def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
     """Load the live generation and check that its parts agree.
 
+    A generation that a build removes while it is being read (a newer one made it stale) is
+    not an error: the newer live generation is read instead.
+
     Args:
         index_dir: the index folder.
         mmap: map the FAISS indexes read-only (fast to load, shared between processes);
@@ -99,28 +103,50 @@ def read_index(index_dir: Path, mmap: bool = True) -> StoredIndex:
     Raises:
         IndexUnusable: there is no index, or it is incomplete, corrupt or inconsistent.
     """
-    path = current_generation(index_dir)
+    for _ in range(_READ_ATTEMPTS - 1):
+        path = current_generation(index_dir)
+        try:
+            return _read_generation(index_dir, path, mmap)
+        except IndexUnusable:
+            if current_generation(index_dir) == path:
+                raise
+    return _read_generation(index_dir, current_generation(index_dir), mmap)
+
+
+def _read_generation(index_dir: Path, path: Path | None, mmap: bool) -> StoredIndex:
+    """Load one generation; see `read_index`."""
     if path is None:
         raise IndexUnusable(f"no index in {index_dir}/: run `qa index` to build it")
+    reading = "manifest.json"
     try:
         manifest = Manifest.read(path, index_dir)
+        reading = "documents.jsonl"
         documents = [Document.from_dict(row) for row in _read_jsonl(path / "documents.jsonl")]
+        reading = "passages.jsonl"
         passages = [StoredPassage(**row) for row in _read_jsonl(path / "passages.jsonl")]
+        reading = "vectors.faiss"
         vectors = VectorIndex.load(path / "vectors.faiss", mmap)
+        reading = "sentences.npy"
         sentences = np.load(path / "sentences.npy")
         if sentences.ndim != 2 or sentences.shape[1] != 3:
             raise ValueError(f"sentences.npy has the shape {sentences.shape}, not (n, 3)")
+        reading = "sentences.faiss"
         sentence_vectors = VectorIndex.load(path / "sentences.faiss", mmap)
+        reading = "sentences-titled.faiss"
         titled_sentence_vectors = VectorIndex.load(path / "sentences-titled.faiss", mmap)
+        reading = "pieces*.npy"
         pieces = WordPieces.load(path, vectors.dimension)
+        reading = "bm25/"
         lexical = Lexical.load(path / "bm25", len(passages))
+        reading = "bm25-sentences/"
         lexical_sentences = Lexical.load(path / "bm25-sentences", len(sentences))
     except IndexUnusable:
         raise
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
+    # EOFError: an empty .npy; the others: missing, truncated or garbled files.
+    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, RuntimeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise IndexUnusable(
-            f"the index in {index_dir}/ is damaged ({reason}): {_REBUILD}"
+            f"the index in {index_dir}/ is damaged ({reading}: {reason}): {_REBUILD}"
         ) from error
     if len(vectors) != len(passages):
         raise IndexUnusable(
@@ -169,6 +195,10 @@ def write_index(index_dir: Path, index: StoredIndex, manifest: Manifest) -> Path
     and make it the live one; remove older generations.
 
     The caller holds `qa.index.generations.build_lock(index_dir)`.
+
+    Raises:
+        IndexNotWritable: the disk is full or the folder cannot be written; the previous
+            generation stays live (`qa.index.generations.publish`).
     """
 
     def write(folder: Path) -> None:
@@ -183,7 +213,18 @@ def write_index(index_dir: Path, index: StoredIndex, manifest: Manifest) -> Path
         index.lexical.save(folder / "bm25")
         index.lexical_sentences.save(folder / "bm25-sentences")
 
-    return publish(index_dir, write)
+    return publish(index_dir, write, _estimated_bytes(index))
+
+
+def _estimated_bytes(index: StoredIndex) -> int:
+    """Roughly how many bytes a generation of `index` takes on disk."""
+    arrays = (index.sentences, index.pieces.codes, index.pieces.first, index.pieces.offsets)
+    total = sum(array.nbytes for array in arrays)
+    for vectors in (index.vectors, index.sentence_vectors, index.titled_sentence_vectors):
+        code = int(getattr(vectors.faiss, "code_size", 4 * vectors.dimension))
+        total += len(vectors) * (code + 8)
+    # The documents' texts, their passages, and the two BM25 indexes over them.
+    return total + 3 * sum(len(d.text.encode("utf-8", "replace")) for d in index.documents)
 
 
 def _in_order(owners: list[int], count: int) -> bool:

@@ -100,6 +100,12 @@ def plan_build(
         except ValueError as error:
             plan.skipped.append(Skipped(file.source, str(error)))
             continue
+        except (RecursionError, LookupError, ArithmeticError) as error:  # a parser broke on it
+            reason = (str(error).splitlines() or [""])[0]
+            plan.skipped.append(
+                Skipped(file.source, f"cannot be parsed ({type(error).__name__}: {reason})")
+            )
+            continue
         plan.entries.append(document)
         (plan.changed if file.source in before else plan.added).append(file.source)
     present = set(plan.added) | set(plan.changed) | set(plan.unchanged)

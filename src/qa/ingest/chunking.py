@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ _CONTINUES = frozenset(
 )
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# A line at least this long, and this share of its block's longest line, is a wrapped line.
+_WRAP_MIN, _WRAP_SHARE = 40, 0.6
 _LIST_ITEM = re.compile(r"(?:[-*•–]|\d{1,3}[.)])\s")
 _OPENERS = "\"'“‘«([¿¡"
 
@@ -39,9 +43,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     """
     end = len(text) if end is None else end
     cuts = [start]
+    blocks = _block_widths(text, start, end)
     for match in _LINE_BREAK.finditer(text, start, end):
+        width = blocks[bisect.bisect_right(blocks, (match.start(), 1 << 62)) - 1][1]
         if "\n" in match.group().replace("\n", "", 1) or _line_ends_sentence(
-            text, match.start(), match.end()
+            text, match.start(), match.end(), width
         ):
             cuts.append(match.end())
     for match in _SENTENCE_END.finditer(text, start, end):
@@ -139,12 +145,29 @@ def _lines(text: str, sentences: list[Span]) -> list[list[Span]]:
     return lines
 
 
-def _line_ends_sentence(text: str, line_end: int, next_start: int) -> bool:
-    """Whether a single line break ends a sentence rather than wrapping one."""
+def _block_widths(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Each block of lines (text between blank lines): where it starts, and its longest
+    line, which is about the width a hard-wrapped paragraph was wrapped at."""
+    bounds = [start] + [m.end() for m in _BLANK_LINE.finditer(text, start, end)] + [end]
+    return [
+        (a, max((len(line.strip()) for line in text[a:b].split("\n")), default=0))
+        for a, b in zip(bounds, bounds[1:])
+    ]
+
+
+def _line_ends_sentence(text: str, line_end: int, next_start: int, width: int = 0) -> bool:
+    """Whether a single line break ends a sentence rather than wrapping one.
+
+    `width` is the longest line of the block: a line without closing punctuation that
+    comes near it is a wrapped line of a paragraph (a PDF's text layer, hard-wrapped text),
+    even when the next line starts with a name; a short one is a line of its own.
+    """
     before = text[:line_end].rstrip()
     following = text[next_start : next_start + 4]
     if not before or not following:
         return True
+    if before[-1] == "." and _is_abbreviation(before):  # "led by Dr." / "Ilse Marheim"
+        return False
     if (
         _LIST_ITEM.match(following)
         or before[-1] in ".!?…:;"
@@ -153,8 +176,17 @@ def _line_ends_sentence(text: str, line_end: int, next_start: int) -> bool:
         return True
     if following[0].islower() or following[0] in "(,;":
         return False
+    line = before[before.rfind("\n") + 1 :].strip()
+    if before[-1].isalnum() and len(line) >= max(_WRAP_MIN, _WRAP_SHARE * width):
+        return False
     last_word = before.rsplit(None, 1)[-1].casefold()
     return before[-1] not in ",-–—" and last_word not in _CONTINUES
+
+
+def _is_abbreviation(before: str) -> bool:
+    """Whether the text before a period ends with an abbreviation ("Dr") or an initial."""
+    word = before[:-1].rsplit(None, 1)[-1].lstrip(_OPENERS) if before[:-1].strip() else ""
+    return (len(word) == 1 and word.isupper()) or word.casefold() in _ABBREVIATIONS
 
 
 def _period_ends_sentence(text: str, mark: int, after: int) -> bool:

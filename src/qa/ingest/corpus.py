@@ -12,12 +12,26 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from qa.dates import iso_date
 from qa.ingest import formats
+from qa.ingest.chunking import split_sentences
 
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20_000_000
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_FALLBACK_TITLE_CHARS = 100
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
+_FALLBACK_TITLE_CHARS = 120  # a first sentence longer than this is no title: the file name is
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML without its timestamp type: a date stays the text written, checked by
+    `qa.dates`, so an impossible one is reported, not a parser error for the whole block."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -38,10 +52,13 @@ class Document:
     sha256: str = ""
     pages: tuple[int, ...] = ()
     encoding: str | None = None
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict) -> Document:
-        return cls(**{**data, "pages": tuple(data.get("pages", ()))})
+        return cls(
+            **{**data, "pages": tuple(data.get("pages", ())), "notes": tuple(data.get("notes", ()))}
+        )
 
     @property
     def heading(self) -> str:
@@ -118,6 +135,9 @@ def scan(
             if not is_article(name):
                 continue
             source = path.relative_to(corpus_dir).as_posix()
+            if not _is_utf8(source):
+                skipped.append(Skipped(shown(source), _NOT_UTF8_NAME))
+                continue
             reason = _refusal(path, root, max_bytes)
             if reason:
                 skipped.append(Skipped(source, reason))
@@ -126,10 +146,22 @@ def scan(
         for name in dirs:
             if (Path(folder) / name).is_symlink():
                 source = (Path(folder) / name).relative_to(corpus_dir).as_posix()
-                skipped.append(Skipped(source + "/", "a symbolic link to a folder, not followed"))
+                skipped.append(
+                    Skipped(shown(source) + "/", "a symbolic link to a folder, not followed")
+                )
     found.sort(key=lambda f: f.source)
     skipped.sort(key=lambda s: s.source)
     return found, skipped
+
+
+def shown(name: str) -> str:
+    """A file name as messages show it: as is when it is printable, else quoted with
+    escapes, so a newline cannot split a line and bytes that are not UTF-8 can be printed."""
+    if name.isprintable():
+        return name
+    if not _is_utf8(name):  # os.fsdecode keeps undecodable bytes as lone surrogates
+        return repr(os.fsencode(name))[1:]
+    return repr(name)
 
 
 def fingerprint(corpus_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple:
@@ -190,7 +222,7 @@ def parse_document(source: str, data: bytes) -> Document:
     title = extracted.title
     headline_end = _headline_end(text, title)
     if title is None:
-        title = _fallback_title(text, headline_end) or Path(source).stem
+        title = _fallback_title(text, headline_end, Path(source).stem)
     return Document(
         source=source,
         text=text,
@@ -202,6 +234,7 @@ def parse_document(source: str, data: bytes) -> Document:
         sha256=sha256(data),
         pages=extracted.pages,
         encoding=extracted.encoding,
+        notes=extracted.notes,
     )
 
 
@@ -216,13 +249,20 @@ def _read_text(data: bytes) -> formats.Extracted:
     meta, text = _split_front_matter(raw)
     if not text.strip():
         raise ValueError("no text after the front matter" if meta else "empty file")
+    date, notes = _field(meta, "date"), ()
+    if date is not None:
+        try:
+            date = iso_date(date)
+        except ValueError:
+            date, notes = None, (f"date {date!r} is not a date; indexed without one",)
     return formats.Extracted(
         text=text,
         title=_field(meta, "title"),
         publisher=_field(meta, "publisher"),
-        date=_field(meta, "date"),
+        date=date,
         url=_field(meta, "url"),
         encoding=encoding,
+        notes=notes,
     )
 
 
@@ -235,10 +275,23 @@ _READERS: dict[str, Callable[[bytes], formats.Extracted]] = {
 }
 
 
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _refusal(path: Path, root: Path, max_bytes: int) -> str | None:
     """Why a file is not read at all, or None."""
     if path.is_symlink():
-        target = path.resolve()
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            return "a broken symbolic link"
+        except (OSError, RuntimeError):  # RuntimeError before Python 3.13
+            return "a symbolic link loop: not followed"
         if not target.exists():
             return "a broken symbolic link"
         if not target.is_relative_to(root):
@@ -251,6 +304,9 @@ def _refusal(path: Path, root: Path, max_bytes: int) -> str | None:
     return None
 
 
+_NOT_UTF8_NAME = "the file name is not valid UTF-8: rename the file to index it"
+
+
 def _reason(error: Exception) -> str:
     return (str(error).splitlines() or [type(error).__name__])[0]
 
@@ -260,7 +316,7 @@ def _split_front_matter(raw: str) -> tuple[dict[str, object], str]:
     if not match:
         return {}, raw
     try:
-        meta = yaml.safe_load(match.group(1) or "") or {}
+        meta = yaml.load(match.group(1) or "", Loader=_FrontMatterLoader) or {}
     except yaml.YAMLError as error:
         raise ValueError(f"front matter is not valid YAML: {error}".splitlines()[0]) from None
     if not isinstance(meta, dict):
@@ -303,9 +359,16 @@ def _headline_end(text: str, title: str | None) -> int:
     return 0
 
 
-def _fallback_title(text: str, headline_end: int) -> str:
-    line, _, _ = _first_line(text)
-    line = " ".join(line.lstrip("#").split())
-    if headline_end or len(line) <= _FALLBACK_TITLE_CHARS:
-        return line
-    return line[:_FALLBACK_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+def _fallback_title(text: str, headline_end: int, name: str) -> str:
+    """A title for an article that gives none: its headline line, else the first sentence
+    of its first paragraph (hard-wrapped lines joined) when that is short enough to be one,
+    else the file name."""
+    if headline_end:
+        return " ".join(text[:headline_end].strip().lstrip("#").split()) or name
+    start = len(text) - len(text.lstrip())
+    blank = _BLANK_LINE.search(text, start)
+    sentences = split_sentences(text, start, blank.start() if blank else len(text))
+    if not sentences:
+        return name
+    first = " ".join(text[sentences[0][0] : sentences[0][1]].split())
+    return first if len(first) <= _FALLBACK_TITLE_CHARS else name

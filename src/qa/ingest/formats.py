@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
+import logging
 import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from qa.dates import date_or_none
 
 # Tried in order when a text file is not UTF-8: cp1252 is what most non-UTF-8 Western
 # text is; latin-1 decodes any byte, so the last step cannot fail.
@@ -25,7 +31,14 @@ _BLOCKS = (
     "p div section article main h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre table tr "
     "figcaption address hr"
 ).split()
-_ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# Byte-order marks that say which Unicode encoding a text file is in (UTF-32 first: its
+# little-endian mark starts with UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _DATE_META = (
     "article:published_time",
     "og:published_time",
@@ -48,6 +61,8 @@ class Extracted:
         title, publisher, date, url: from the file's own metadata, None when it has none.
         pages: for paged formats, where each page starts in `text` (page 1 at `pages[0]`).
         encoding: the text encoding used, when it was not UTF-8 (a fallback, or declared).
+        notes: remarks about the file worth telling its owner (a date that was not one, a
+            PDF reader's warnings).
     """
 
     text: str
@@ -57,17 +72,28 @@ class Extracted:
     url: str | None = None
     pages: tuple[int, ...] = ()
     encoding: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def decode_text(data: bytes) -> tuple[str, str | None]:
     """Decode a text file: UTF-8, else the first of `FALLBACK_ENCODINGS` that works.
 
+    A byte-order mark of UTF-16 or UTF-32 names the encoding.
+
     Returns:
-        The text, and the fallback encoding used (None for UTF-8).
+        The text, and the encoding used when it was not UTF-8 (None for UTF-8).
 
     Raises:
         ValueError: the bytes are binary data, not text.
     """
+    for mark, encoding in _BOMS:
+        if data.startswith(mark):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                break
+            _refuse_binary(text.encode("utf-8"))
+            return text, encoding
     _refuse_binary(data)
     try:
         return data.decode("utf-8-sig"), None
@@ -93,7 +119,8 @@ def read_html(data: bytes) -> Extracted:
     """
     from bs4 import BeautifulSoup
 
-    _refuse_binary(data)
+    if not data.startswith(tuple(mark for mark, _ in _BOMS)):  # else lxml decodes UTF-16/32
+        _refuse_binary(data)
     soup = BeautifulSoup(data, "lxml")
     encoding = soup.original_encoding
     meta = _html_metadata(soup)
@@ -125,20 +152,27 @@ def read_pdf(data: bytes) -> Extracted:
 
     Title and date come from the document information (`/Title`, `/CreationDate`).
 
+    An encrypted PDF that opens with an empty password (one that only restricts printing or
+    copying) is read; the reader's warnings become the document's notes.
+
     Raises:
-        ValueError: the file is not a readable PDF, is encrypted, or has no text layer.
+        ValueError: the file is not a readable PDF, needs a password, or has no text layer.
     """
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ValueError("the PDF is encrypted")
-        texts = [_tidy_page(page.extract_text() or "") for page in reader.pages]
-        info = reader.metadata
-    except (PyPdfError, OSError, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(f"not a readable PDF ({_first_line(error)})") from None
+    with _pdf_warnings() as said:
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            locked = reader.is_encrypted and not reader.decrypt("")
+            if not locked:
+                texts = [_tidy_page(page.extract_text() or "") for page in reader.pages]
+                info = reader.metadata
+        # A damaged or hostile file can break the parser in any way (PyPdfError, KeyError,
+        # RecursionError, ...); it is one unreadable file, never a failed build.
+        except Exception as error:
+            raise ValueError(f"not a readable PDF ({_first_line(error)})") from None
+    if locked:
+        raise ValueError("encrypted PDF: needs a password")
     if not any(texts):
         raise ValueError("the PDF has no text layer (scanned pages?)")
     pages, text = [], ""
@@ -148,13 +182,41 @@ def read_pdf(data: bytes) -> Extracted:
         pages.append(len(text))
         text += page_text
     title = _clean(info.title) if info else None
-    created = info.creation_date if info else None
+    try:
+        created = info.creation_date if info else None
+    except ValueError:  # a /CreationDate pypdf cannot read: the document is undated
+        created = None
     return Extracted(
         text=text,
         title=title,
         date=created.date().isoformat() if created else None,
         pages=tuple(pages),
+        notes=(f"PDF reader: {'; '.join(dict.fromkeys(said))}",) if said else (),
     )
+
+
+@contextmanager
+def _pdf_warnings():
+    """Collect what pypdf says while it reads one file (its log and its warnings) instead of
+    letting it reach the terminal without the file's name; yields the list of messages."""
+    said: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(_first_line(Exception(record.getMessage())))
+
+    logger = logging.getLogger("pypdf")
+    handler, propagate = _Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield said
+        said.extend(_first_line(Exception(str(w.message))) for w in caught)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _refuse_binary(data: bytes) -> None:
@@ -203,7 +265,7 @@ def _html_metadata(soup) -> dict[str, str | None]:
     )
     canonical = soup.find("link", rel="canonical")
     url = meta("og:url") or (_clean(canonical.get("href")) if canonical else None)
-    return {"title": title, "date": _iso_date(date), "publisher": publisher, "url": url}
+    return {"title": title, "date": date_or_none(date), "publisher": publisher, "url": url}
 
 
 def _json_ld(soup) -> dict:
@@ -218,12 +280,6 @@ def _json_ld(soup) -> dict:
             if isinstance(item, dict) and ("datePublished" in item or "headline" in item):
                 return item
     return {}
-
-
-def _iso_date(value: str | None) -> str | None:
-    """The ISO date (YYYY, YYYY-MM or YYYY-MM-DD) a metadata value starts with."""
-    match = _ISO_DATE.match(value or "")
-    return match.group(0) if match else None
 
 
 def _clean(value: object) -> str | None:

@@ -6,11 +6,11 @@ when an index loads; a filtered question then costs a few array operations.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 
 import numpy as np
 
+from qa.dates import date_bounds, date_range
 from qa.ingest.corpus import Document
 
 _UNDATED = ("9999-99-99", "0000-00-00")  # first > last: in no range
@@ -40,8 +40,10 @@ class PassageFilter:
         """A boolean mask over passages, or None when nothing is filtered.
 
         Raises:
-            ValueError: a date is not ISO (YYYY, YYYY-MM or YYYY-MM-DD).
+            ValueError: a date is not ISO (YYYY, YYYY-MM or YYYY-MM-DD, or a timestamp),
+                or `date_from` is after `date_to`.
         """
+        date_from, date_to = date_range(date_from, date_to)
         if date_from is None and date_to is None and sources is None:
             return None
         keep = np.ones(len(self._first), dtype=bool)
@@ -72,19 +74,9 @@ def in_date_range(date: str | None, date_from: str | None, date_to: str | None) 
     return date_to is None or first <= date_bounds(date_to)[1]
 
 
-def date_bounds(date: str) -> tuple[str, str]:
-    """The first and last day a partial ISO date stands for, as comparable strings.
-
-    Raises:
-        ValueError: the date is not YYYY, YYYY-MM or YYYY-MM-DD.
-    """
-    date = date.strip()
-    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
-        raise ValueError(f"dates are ISO: YYYY, YYYY-MM or YYYY-MM-DD, got {date!r}")
-    return (date + "-01-01"[len(date) - 4 :], date + "-12-31"[len(date) - 4 :])
-
-
 def _bounds_or_undated(date: str | None) -> tuple[str, str]:
+    """A document's date bounds; an index written before dates were checked may hold a
+    timestamp ("2024-11-28 10:00:00+00:00"), which stands for its day."""
     try:
         return date_bounds(date or "")
     except ValueError:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from qa.engine import Engine
 from qa.index.build import BuildReport, build_index
-from qa.index.generations import current_generation
+from qa.index.generations import IndexNotWritable, current_generation
 from qa.index.manifest import IndexUnusable
 from qa.results import Answer
 from qa.settings import DEFAULT_MODEL
@@ -158,17 +158,14 @@ def build_app(service: ChatService):
     def respond(question, history, k, sources, date_from, date_to):
         history = list(history or [])
         try:
+            date_from, date_to = render.date_range(date_from, date_to)
             answer = service.ask(
-                question,
-                int(k),
-                sources=sources or None,
-                date_from=render.date_filter(date_from),
-                date_to=render.date_filter(date_to),
+                question, int(k), sources=sources or None, date_from=date_from, date_to=date_to
             )
         except (ValueError, IndexUnusable) as error:
             return history, question, render.notice_html(str(error))
         history += [
-            {"role": "user", "content": render.text_html(question.strip())},
+            {"role": "user", "content": render.text_html(answer.question.strip())},
             {"role": "assistant", "content": render.answer_html(answer, service.articles(answer))},
         ]
         return history, "", ""
@@ -185,6 +182,8 @@ def build_app(service: ChatService):
         progress(0, desc="Reading the corpus")
         try:
             report = service.rebuild(on_wait=lambda message: progress(0, desc=message))
+        except IndexNotWritable as error:  # the loaded index still answers
+            return info(), gr.update(), render.notice_html(str(error))
         except (FileNotFoundError, IndexUnusable, ValueError) as error:
             service.error = str(error)
             return info(), gr.update(), render.notice_html(str(error))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 
+from qa import dates
 from qa.engine import IndexInfo
 from qa.index.build import BuildReport
-from qa.ingest.corpus import SUFFIXES, is_article
+from qa.ingest.corpus import SUFFIXES, is_article, shown
 from qa.results import Answer, Passage, Source
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # One pass, so no entity is escaped twice: HTML's special characters, and the signs Markdown,
 # LaTeX or a template could read as syntax, so corpus text stays inert even where a renderer
@@ -123,8 +123,8 @@ def report_html(report: BuildReport) -> str:
     skipped file with the reason and each note; an error notice when files were skipped."""
     lines = [f"{report.headline()}.", report.counts]
     lines += [f"{what} {name}" for what, name in report.files() if what != "cleaned"]
-    lines += [f"skipped {s.source}: {s.reason}" for s in report.skipped]
-    lines += [f"note {n.source}: {n.reason}" for n in report.notes]
+    lines += [f"skipped {shown(s.source)}: {s.reason}" for s in report.skipped]
+    lines += [f"note {shown(n.source)}: {n.reason}" for n in report.notes]
     return notice_html("\n".join(lines), "error" if report.skipped else "ok")
 
 
@@ -137,14 +137,18 @@ def date_filter(value: str | None) -> str | None:
     """A date filter from a text box: None when blank, else an ISO date.
 
     Raises:
-        ValueError: the value is not YYYY, YYYY-MM or YYYY-MM-DD.
+        ValueError: the value is not a date (YYYY, YYYY-MM or YYYY-MM-DD).
     """
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not _DATE.fullmatch(value):
-        raise ValueError(f"dates are YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
-    return value
+    return dates.date_range(value, None, ("Date", "To"))[0]
+
+
+def date_range(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+    """The form's From and To boxes as a checked date range (blank boxes are open ends).
+
+    Raises:
+        ValueError: a box does not hold a date, or From is after To.
+    """
+    return dates.date_range(date_from, date_to, ("From", "To"))
 
 
 def upload_name(name: str, size: int) -> str:

@@ -1,0 +1,106 @@
+"""ISO dates, whole or partial: one parser for front matter, page metadata and date filters.
+
+A date is kept as ISO text at the precision it was given: "2024", "2024-11" or "2024-11-28".
+Timestamps ("2024-11-28T10:00:00Z", "2024-11-28 10:00+03:00") keep only their date as
+written (the local date, not converted to UTC), and the basic form "20241128" is read too.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+_TIME = r"(?:[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+_FORMS = (
+    re.compile(r"(?P<year>\d{4})"),
+    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})"),
+    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})" + _TIME),
+    re.compile(r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})" + _TIME.replace("[T ]", "T")),
+)
+FORMS = "ISO: YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+def iso_date(value: object) -> str:
+    """`value` as an ISO date at the precision given: "2024", "2024-11" or "2024-11-28".
+
+    Args:
+        value: text such as "2024-11-28", "20241128" or "2024-11-28T10:00:00Z", a year as
+            a number, or a `datetime.date` / `datetime.datetime`.
+
+    Raises:
+        ValueError: `value` is not a date (the message names it).
+    """
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    for form in _FORMS:
+        match = form.fullmatch(text)
+        if match:
+            break
+    else:
+        raise ValueError(f"{text!r} is not a date; dates are {FORMS}")
+    parts = match.groupdict()
+    year, month, day = (int(parts.get(key) or 1) for key in ("year", "month", "day"))
+    try:
+        dt.date(year, month, day)
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a date ({error}); dates are {FORMS}") from None
+    return "-".join(part for part in (parts["year"], parts.get("month"), parts.get("day")) if part)
+
+
+def date_or_none(value: object) -> str | None:
+    """`iso_date(value)`, or None when `value` is empty or not a date."""
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return iso_date(value)
+    except ValueError:
+        return None
+
+
+def date_bounds(value: object) -> tuple[str, str]:
+    """The first and last day a (partial) date stands for, as comparable ISO strings.
+
+    "2024" is 2024-01-01 to 2024-12-31, "2024-02" is 2024-02-01 to 2024-02-29.
+
+    Raises:
+        ValueError: `value` is not a date.
+    """
+    date = iso_date(value)
+    year = int(date[:4])
+    if len(date) == 4:
+        return f"{date}-01-01", f"{date}-12-31"
+    if len(date) == 7:
+        last = calendar.monthrange(year, int(date[5:7]))[1]
+        return f"{date}-01", f"{date}-{last:02d}"
+    return date, date
+
+
+def date_range(
+    date_from: object, date_to: object, names: tuple[str, str] = ("date_from", "date_to")
+) -> tuple[str | None, str | None]:
+    """A checked inclusive range: each end an ISO date or None (blank means open).
+
+    Args:
+        date_from, date_to: the ends as given.
+        names: what the ends are called in messages ("From", "To" in a form).
+
+    Raises:
+        ValueError: an end is not a date, or the range is reversed.
+    """
+    ends = []
+    for name, value in zip(names, (date_from, date_to)):
+        if value is None or str(value).strip() == "":
+            ends.append(None)
+            continue
+        try:
+            ends.append(iso_date(value))
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
+    first, last = ends
+    if first is not None and last is not None and date_bounds(first)[0] > date_bounds(last)[1]:
+        raise ValueError(f"{names[0]} is after {names[1]} ({first} > {last}): swap them")
+    return first, last
