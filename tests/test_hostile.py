@@ -394,9 +394,10 @@ def test_a_full_disk_gives_one_line_and_leaves_the_index_as_it_was(copies, tmp_p
     corpus, index = copies
     disk = tmp_path / "disk"
     disk.mkdir()
-    used = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
-    # Room for the live generation, not for a second one.
-    if not _mount("-t", "tmpfs", "-o", f"size={used // 1024 + 256}k", "tmpfs", str(disk)):
+    # tmpfs counts whole 4 KB pages per file.
+    pages = sum(-(-p.stat().st_size // 4096) for p in index.rglob("*") if p.is_file())
+    # Room for the live generation and half as much again, not for a second one.
+    if not _mount("-t", "tmpfs", "-o", f"size={4 * (pages + pages // 2)}k", "tmpfs", str(disk)):
         pytest.skip("mounting a small tmpfs is not permitted here")
     try:
         shutil.copytree(index, disk / "index")
