@@ -54,3 +54,38 @@ def corpus_copy(tmp_path) -> Path:
     copy = tmp_path / "corpus"
     shutil.copytree(CORPUS, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A simulated two-node Ray cluster (one CPU each) on this machine; its address.
+
+    Shut down at the end of the session, whatever the tests did.
+    """
+    pytest.importorskip("ray", reason='Ray tests need the extra: pip install -e ".[ray]"')
+    for name, value in {
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_DEDUP_LOGS": "0",
+        "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "0",
+    }.items():
+        os.environ.setdefault(name, value)
+    from ray.cluster_utils import Cluster
+
+    node = {"num_cpus": 1, "object_store_memory": 150 * 2**20}
+    cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    try:
+        cluster.add_node(**node)
+        cluster.wait_for_nodes()
+        yield cluster.address
+    finally:
+        cluster.shutdown()
+
+
+@pytest.fixture(scope="session")
+def ray_connected(ray_cluster):
+    """This process connected to the simulated cluster once, for every Ray test; the
+    address. Builds and `running_api` use the open connection instead of joining again."""
+    from qa.cluster import connected
+
+    with connected(ray_cluster):
+        yield ray_cluster

@@ -21,6 +21,7 @@ STAGES = {
     "qa.embed": 0,
     "qa.dates": 0,
     "qa.threads": 0,
+    "qa.cluster": 0,
     "qa.ingest": 1,
     "qa.index": 2,
     "qa.search": 3,
@@ -28,6 +29,7 @@ STAGES = {
     "qa.evaluate": 4,
     "qa.web": 5,
     "qa.cli": 5,
+    "qa.api": 5,
 }
 
 

@@ -1,4 +1,5 @@
-"""The `qa` command: `qa index` builds, `qa ask` answers, `qa eval` scores, `qa serve` chats."""
+"""The `qa` command: `qa index` builds, `qa ask` answers, `qa eval` scores, `qa serve` chats,
+`qa api` answers over HTTP with replicas on a Ray cluster."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"qa: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ImportError as error:  # an optional extra (Ray) that is not installed
+        print(f"qa: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (FileNotFoundError, RuntimeError) as error:  # IndexUnusable is a RuntimeError
         print(f"qa: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -59,6 +63,7 @@ def _build(args: argparse.Namespace, settings, full: bool):
         full=full,
         max_bytes=int(args.max_size * 1_000_000),
         on_wait=lambda message: print(f"qa: {message}…", file=sys.stderr, flush=True),
+        ray=args.ray,
     )
 
 
@@ -155,6 +160,46 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _api(args: argparse.Namespace) -> int:
+    """Serve `/ask` with N engine replicas on Ray until Ctrl-C."""
+    from pathlib import Path
+
+    from qa.cluster import require_ray
+
+    require_ray(serve=True)  # before any build: say what to install first
+    from qa.api import running_api
+    from qa.index.generations import current_generation
+
+    if current_generation(Path(args.index)) is None:
+        print(f"No index in {args.index}/: building it from {args.corpus}/ first…", flush=True)
+        _summarise(_build(args, None, full=False), args.index)
+    with running_api(
+        args.corpus,
+        args.index,
+        replicas=args.replicas,
+        host=args.host,
+        port=args.port,
+        address=args.ray,
+    ) as url:
+        print(
+            f"qa: answering on {url} with {args.replicas} replica"
+            f"{'s' if args.replicas > 1 else ''}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, shutting Serve down
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("qa: stopping", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _render(result: Answer) -> str:
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
@@ -233,6 +278,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip files larger than this many megabytes (default: 20)",
     )
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster (ADDRESS: auto, HOST:PORT or ray://HOST:10001; "
+        "none starts a local Ray for the run); needs the ray extra",
+    )
     index.set_defaults(run=_index)
 
     ask = add("ask", "answer a question from the index")
@@ -261,6 +314,25 @@ def _parser() -> argparse.ArgumentParser:
         help="port (default: $QA_PORT or 7860)",
     )
     serve.set_defaults(run=_serve)
+
+    api = add("api", "answer over HTTP (POST /ask) with engine replicas on a Ray cluster")
+    api.add_argument(
+        "--replicas", type=_whole, default=1, help="how many engines answer (default: 1)"
+    )
+    api.add_argument(
+        "--host",
+        default=os.environ.get("QA_HOST", "127.0.0.1"),
+        help="address to listen on (default: $QA_HOST or 127.0.0.1)",
+    )
+    api.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    api.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="the Ray cluster (auto, HOST:PORT or ray://HOST:10001; default: a local Ray "
+        "started for the run); needs the ray extra",
+    )
+    api.set_defaults(run=_api, max_size=20.0)
     return parser
 
 
@@ -271,6 +343,16 @@ def _positive(text: str) -> float:
         value = 0.0
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return value
 
 

@@ -145,10 +145,12 @@ class Engine:
         full: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
         on_wait: Callable[[str], None] | None = None,
+        ray: str | None = None,
     ) -> BuildReport:
         """Bring the index up to date with the corpus and switch to it.
 
-        Only new and changed files are embedded (everything with `full`); see `build_index`.
+        Only new and changed files are embedded (everything with `full`), on a Ray cluster
+        when `ray` gives its address ("" for a local Ray); see `build_index`.
 
         Raises:
             IndexNotWritable: the index folder cannot be written (disk full, read-only); the
@@ -162,6 +164,7 @@ class Engine:
             full=full,
             max_bytes=max_bytes,
             on_wait=on_wait,
+            ray=ray,
         )
         loaded = self._read()
         with self._switching:

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed import Embedder, load_embedder
+from qa.index.embedding import Embedding, RayEmbedding, embed_locally
 from qa.index.generation import live_manifest, write_index
 from qa.index.generations import build_lock, current_generation, remove_leftovers
 from qa.index.incremental import plan_build
 from qa.index.manifest import DocumentEntry, Manifest
-from qa.index.rows import DocumentRows, join_documents
+from qa.index.rows import DocumentRows, Texts, join_documents
 from qa.ingest.chunking import Chunker, split_sentences
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document, Skipped, shown
 from qa.settings import ChunkUnit, Settings
@@ -104,6 +105,7 @@ def build_index(
     full: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_wait: Callable[[str], None] | None = None,
+    ray: str | None = None,
 ) -> BuildReport:
     """Bring the index up to date with the corpus and make the result the live index.
 
@@ -123,13 +125,18 @@ def build_index(
         max_bytes: skip files larger than this.
         on_wait: called with a message when another build holds the lock and this one
             waits for it.
+        ray: embed on a Ray cluster at this address ("" starts a local Ray for the
+            build); None embeds in this process. Needs the `ray` extra.
 
     Raises:
         FileNotFoundError: the corpus folder does not exist.
         IndexNotWritable: the index folder cannot be written (disk full, read-only); the
             live generation is unchanged.
+        ImportError: `ray` is given but Ray is not installed (the message says what to
+            install).
     """
     corpus_dir, index_dir = Path(corpus), Path(index)
+    embedding = _embedding(ray)
     with build_lock(index_dir, on_wait):
         started = time.perf_counter()
         cleaned = remove_leftovers(index_dir)
@@ -154,7 +161,7 @@ def build_index(
                 notes=_notes(rows.document for rows in kept),
                 **report,
             )
-        fresh, dimension = _embed_new(plan.fresh, settings, progress, plan.dimension)
+        fresh, dimension = _embed_new(plan.fresh, settings, progress, plan.dimension, embedding)
         parts = [
             fresh[entry.source] if isinstance(entry, Document) else entry for entry in plan.entries
         ]
@@ -183,8 +190,17 @@ def build_index(
     )
 
 
+def _embedding(ray: str | None) -> Embedding:
+    """This process's model, or Ray workers when a cluster address is given."""
+    return embed_locally if ray is None else RayEmbedding(ray)
+
+
 def _embed_new(
-    documents: list[Document], settings: Settings, progress: bool, dimension: int | None
+    documents: list[Document],
+    settings: Settings,
+    progress: bool,
+    dimension: int | None,
+    embedding: Embedding = embed_locally,
 ) -> tuple[dict[str, DocumentRows], int]:
     """Chunk new and changed documents, and embed their passages and sentences.
 
@@ -200,37 +216,38 @@ def _embed_new(
     cut = [
         _cut(document, _with_heading_room(chunker, document, embedder)) for document in documents
     ]
-    return {rows.document.source: rows for rows in embed_rows(cut, embedder, progress)}, (
-        embedder.dimension
-    )
+    embedded = embed_rows(cut, embedder, progress, embedding)
+    return {rows.document.source: rows for rows in embedded}, embedder.dimension
 
 
 def embed_rows(
-    cut: list[DocumentRows], embedder: Embedder, progress: bool = False
+    cut: list[DocumentRows],
+    embedder: Embedder,
+    progress: bool = False,
+    embedding: Embedding = embed_locally,
 ) -> list[DocumentRows]:
     """The documents' rows with their vectors: passages read with their heading, keeping
     their word pieces from the same pass, and sentences alone and with the heading.
 
-    All documents' texts go to the model together, so batches hold texts of like length.
+    All documents' texts go to the model together (`embedding`: in this process, or on a
+    Ray cluster), so batches hold texts of like length.
     """
     texts = [rows.texts() for rows in cut]
     passage_texts = [text for t in texts for text in t.passages]
     sentence_texts = [text for t in texts for text in t.sentences]
     titled = [text for t in texts for text in t.titled_sentences]
-    passage_vectors, pieces, offsets = embedder.encode_with_tokens(passage_texts, progress)
-    vectors = embedder.encode(sentence_texts + titled, progress=progress)
-    sentence_vectors, titled_vectors = np.split(vectors, [len(sentence_texts)])
+    done = embedding(embedder, Texts(passage_texts, sentence_texts, titled), progress)
     embedded = []
     p = s = 0
     for rows in cut:
         n, m = len(rows.passages), len(rows.sentences)
         embedded.append(
             rows.embedded(
-                passage_vectors[p : p + n],
-                pieces[p : p + n],
-                offsets[p : p + n],
-                sentence_vectors[s : s + m],
-                titled_vectors[s : s + m],
+                done.passage_vectors[p : p + n],
+                done.pieces[p : p + n],
+                done.offsets[p : p + n],
+                done.sentence_vectors[s : s + m],
+                done.titled_vectors[s : s + m],
             )
         )
         p, s = p + n, s + m
