@@ -47,8 +47,7 @@ def _same_index(ray_index, local_index) -> None:
     assert a.passages == b.passages
     assert np.array_equal(a.sentences, b.sentences)
     for name in ("vectors", "sentence_vectors", "titled_sentence_vectors"):
-        # 8-bit codes, each index's ranges from its own rows
-        np.testing.assert_allclose(getattr(a, name).all(), getattr(b, name).all(), atol=1e-2)
+        np.testing.assert_allclose(getattr(a, name).all(), getattr(b, name).all(), atol=1e-5)
     np.testing.assert_array_equal(a.pieces.offsets, b.pieces.offsets)
     np.testing.assert_array_equal(a.pieces.first, b.pieces.first)
     # Sign bits: only components within rounding of zero may differ.

@@ -1,11 +1,10 @@
-"""Dense vector indexes of 8-bit codes: every code scored for small sets, IVF for large ones.
+"""Dense vector indexes: exact search for small sets, IVF with 8-bit codes for large ones.
 
-Rows are stored as scalar-quantised 8-bit codes (a quarter of float32; on this project's
-benchmarks the 8-bit codes answer as float32 rows do, BENCHMARKS.md "A lean index"). Up to
-`EXACT_UP_TO` vectors an `IndexScalarQuantizer` scores every code (fast enough). Above it, an
-inverted-file index of the same codes (`IVF<nlist>,SQ8`) scores only the `nprobe` nearest of
-`nlist` clusters. The threshold and the parameters were measured on this project's data
-(BENCHMARKS.md, "Speed and scale"): recall@10 against exact search stays at or above 0.95.
+Below `EXACT_UP_TO` vectors an `IndexFlatIP` scores every vector (exact, and fast enough).
+Above it, an inverted-file index with scalar-quantised codes (`IVF<nlist>,SQ8`) scores only
+the `nprobe` nearest of `nlist` clusters, a quarter of the memory of float32 rows. The
+threshold and the parameters were measured on this project's data (BENCHMARKS.md, "Speed
+and scale"): recall@10 against exact search stays at or above 0.95.
 
 Both kinds answer `reconstruct_batch` (the IVF keeps a direct map from id to code), both
 take an id selector for filtered search, and both load memory-mapped from disk.
@@ -37,7 +36,7 @@ MIN_PROBES = 16
 class Kind(Choice):
     """The index types this module makes."""
 
-    EXACT = "flat-sq8"
+    EXACT = "flat"
     IVF_SQ8 = "ivf-sq8"
 
     @classmethod
@@ -70,12 +69,8 @@ def build(vectors: np.ndarray, exact_up_to: int = EXACT_UP_TO, seed: int = 0) ->
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dimension = vectors.shape
     if kind_for(n, exact_up_to) is Kind.EXACT:
-        index = faiss.IndexScalarQuantizer(
-            dimension, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-        )
-        if n:  # each dimension's range, from the rows themselves
-            index.train(vectors)
-            index.add(vectors)
+        index = faiss.IndexFlatIP(dimension)
+        index.add(vectors)
         return index
     nlist = lists_for(n)
     quantizer = faiss.IndexFlatIP(dimension)
@@ -171,8 +166,8 @@ def write(index: faiss.Index, path: Path) -> None:
 class VectorIndex:
     """Unit-length rows in a FAISS inner-product index, numbered from 0 in insertion order.
 
-    The index scores every row or is IVF by its size (`kind_for`); either way it holds 8-bit
-    codes, and rows read back are the decoded codes.
+    The index is exact or IVF with 8-bit codes by its size (`kind_for`); rows read back from
+    an 8-bit index are the decoded codes.
     """
 
     def __init__(self, index: faiss.Index) -> None:

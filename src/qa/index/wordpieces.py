@@ -6,8 +6,8 @@ dimension, its sign, so 48 bytes for a 384-dimensional piece instead of 768 as f
 MaxSim is asymmetric: the question's pieces stay float32, and a passage's piece is read
 back as its sign vector scaled to unit length (a float query against codes, the asymmetric
 distance computation of Jégou, Douze and Schmid, "Product quantization for nearest neighbor
-search", TPAMI 2011). Measured on all SQuAD dev questions (BENCHMARKS.md, "A lean index"),
-the sign codes rank within 0.005 of the float16 pieces of every word.
+search", TPAMI 2011). Measured on SQuAD dev (BENCHMARKS.md, "A lean index"), the sign codes
+rank within 0.005 of the float16 pieces of every word.
 How they are encoded on disk is this module's business alone: readers ask for the pieces of
 some passages, as float32, with `gather`.
 """
