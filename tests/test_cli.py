@@ -37,12 +37,21 @@ def test_ask_prints_json(seed_index, capsys):
         "end",
         "chunk_id",
     } <= set(data["passages"][0])
+    assert 0 <= data["confidence"] <= 1 and isinstance(data["found"], bool)
 
 
 def test_ask_prints_sources_for_people(seed_index, capsys):
     assert main(["ask", "Who is the President of Tajikistan?", "--index", str(seed_index)]) == 0
     out = capsys.readouterr().out
     assert "[1]" in out and "[5]" in out and ".md" in out
+
+
+def test_an_unanswerable_question_is_not_found_then_the_closest_passages(seed_index, capsys):
+    question = "What is the capital of Australia?"
+    assert main(["ask", question, "-k", "2", "--index", str(seed_index)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Not found in these articles."
+    assert "closest passages" in "\n".join(lines[1:5]) and "[2]" in "\n".join(lines)
 
 
 def test_empty_question_exits_2_with_one_line(seed_index, capsys):

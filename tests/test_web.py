@@ -85,7 +85,7 @@ def test_card_shows_source_fields_escaped():
     assert '<span class="qa-rank">2</span>' in card
     assert "A &lt;i&gt;title&lt;/i&gt;" in card and "<i>" not in card
     assert "The Times · 2024-11-28 · " in card and "news/a.md" in card
-    assert "page 7" in card and "0.712" in card
+    assert "page 7" in card and "0.712" not in card  # the fused rank score is not shown
     assert "Also in" not in card and "<details" not in card
 
 
@@ -106,11 +106,28 @@ def test_also_in_the_same_file_says_so_instead_of_naming_the_file_again():
 
 def test_answer_html_puts_the_answer_sentence_first():
     passage = _passage()
-    answer = Answer("q?", passage.sentence, [passage], passage.source)
+    answer = Answer("q?", passage.sentence, [passage], passage.source, found=True)
     out = answer_html(answer, {passage.source: DOCUMENT})
     assert out.index("qa-answer-text") < out.index("qa-card")
     assert "The &lt;b&gt;answer&lt;/b&gt; is 42." in out
     assert "No passage" in answer_html(Answer("q?", "", []))
+
+
+def test_answer_html_gives_the_confidence_in_words_and_no_similarity():
+    passage = _passage()
+    found = Answer("q?", passage.sentence, [passage], passage.source, confidence=0.86, found=True)
+    out = html.unescape(answer_html(found))
+    assert "Confidence: likely right (0.86)" in out and "qa-answer-text" in out
+    assert "similarity" not in out and "0.712" not in out  # the rank score is no confidence
+
+
+def test_a_not_found_answer_shows_no_answer_sentence_and_labels_the_passages():
+    passage = _passage()
+    answer = Answer("q?", passage.sentence, [passage], passage.source, confidence=0.1)
+    out = html.unescape(answer_html(answer))
+    assert "Not found in these articles" in out and "qa-answer-text" not in out
+    assert out.index("closest passages") < out.index("qa-card")
+    assert "unlikely (0.10)" in out
 
 
 def test_info_html_lists_the_index_or_says_why_there_is_none():

@@ -122,7 +122,9 @@ def _summarise(report, index: str) -> None:
 def _ask(args: argparse.Namespace) -> int:
     from qa.engine import Engine
 
-    engine = Engine(args.corpus, args.index, build_if_missing=False, mode=args.mode)
+    engine = Engine(
+        args.corpus, args.index, build_if_missing=False, mode=args.mode, threshold=args.threshold
+    )
     result = engine.answer(args.question, k=args.k)
     print(result.to_json() if args.json else _render(result))
     return EXIT_OK
@@ -201,9 +203,21 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _render(result: Answer) -> str:
+    from qa.search.confidence import describe
+
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
-    lines = [" ".join(result.text.split()), ""]
+    confidence = f"Confidence: {describe(result.confidence, result.found)}"
+    if result.found:
+        lines = [" ".join(result.text.split()), confidence, ""]
+    else:
+        lines = [
+            "Not found in these articles.",
+            confidence,
+            "",
+            "The closest passages, which may not answer the question:",
+            "",
+        ]
     for rank, passage in enumerate(result.passages, 1):
         where = " · ".join(
             part
@@ -222,7 +236,7 @@ def _render(result: Answer) -> str:
             initial_indent="    ",
             subsequent_indent="    ",
         )
-        lines += [f"[{rank}] {passage.score:.3f}  {passage.title}", f"    {where}", body]
+        lines += [f"[{rank}] {passage.title}", f"    {where}", body]
         lines += [f"    also in: {s.source} ({s.date or 'undated'})" for s in passage.also_in]
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -292,6 +306,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--threshold",
+        type=_probability,
+        help="confidence below which the answer is 'not found' (default: the measured one)",
+    )
     _add_mode(ask)
     ask.set_defaults(run=_ask)
 
@@ -343,6 +362,16 @@ def _positive(text: str) -> float:
         value = 0.0
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
     return value
 
 

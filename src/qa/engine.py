@@ -17,9 +17,10 @@ from qa.index.generations import current_generation
 from qa.index.manifest import IndexUnusable
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
+from qa.search import confidence
 from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
-from qa.search.retrieval import Hit, search
+from qa.search.retrieval import Hit, match, search
 from qa.settings import Settings
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -60,6 +61,9 @@ class Engine:
             "dense" or "lexical".
         params: how to search, in full (`SearchParams`: mode, candidates per leg, rerank
             depth, legs); takes the place of `mode` when given.
+        threshold: the confidence below which an answer is "not found" (`Answer.found` is
+            False); None takes the measured default of the confidence model (see
+            `qa.search.confidence` and BENCHMARKS.md).
 
     Before each answer the engine checks (one small file read) whether another build made
     a newer generation live, and switches to it first. An answer takes one snapshot of the
@@ -84,6 +88,7 @@ class Engine:
         progress: bool = False,
         mode: str = Mode.HYBRID.value,
         params: SearchParams | None = None,
+        threshold: float | None = None,
     ) -> None:
         self.corpus_dir = Path(corpus)
         self.index_dir = Path(index)
@@ -92,6 +97,10 @@ class Engine:
         self._settings = settings
         self._progress = progress
         self.params = params or SearchParams(mode=Mode.from_str(mode))
+        self.model = confidence.default_model()
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise ValueError(f"the threshold is a probability from 0 to 1, got {threshold!r}")
+        self.threshold = self.model.threshold if threshold is None else float(threshold)
         self._switching = threading.Lock()
         if build_if_missing and current_generation(self.index_dir) is None:
             build_index(self.corpus_dir, self.index_dir, settings, progress)
@@ -196,6 +205,21 @@ class Engine:
         Raises:
             ValueError: the question is empty (or has no readable text) or `k` is below 1.
         """
+        return self.answer_with_signals(
+            question, k, date_from=date_from, date_to=date_to, sources=sources
+        )[0]
+
+    def answer_with_signals(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        sources: Collection[str] | None = None,
+    ) -> tuple[Answer, confidence.Signals | None]:
+        """`answer`, and the signals its confidence was computed from (None when nothing
+        was found); for measuring and fitting the confidence model."""
         if not isinstance(question, str) or not question.strip():
             raise ValueError("the question is empty: ask something")
         question = _readable(question)
@@ -204,18 +228,37 @@ class Engine:
         loaded = self._snapshot()  # everything below reads this one generation
         index = loaded.index
         if len(index.vectors) == 0:
-            return Answer(question, "", [])
+            return Answer(question, ""), None
         allowed = loaded.filter.mask(date_from, date_to, sources)
-        # BM25 alone needs no question embedding.
-        query = Query.read(question, loaded.embedder if self.mode.dense else None)
-        hits = search(index, query, k, self.params, allowed)
-        passages = [_passage(index, hit) for hit in hits]
-        if not passages:
-            return Answer(question, "", [])
+        # The question's embedding, in every mode: the confidence needs it even when BM25
+        # alone ranks.
+        query = Query.read(question, loaded.embedder)
+        # One passage more than asked for, so that the top one's margin is known.
+        hits = search(index, query, max(k, 2), self.params, allowed)
+        if not hits:
+            return Answer(question, ""), None
+        passages = [_passage(index, hit) for hit in hits[:k]]
         top = passages[0]
-        return Answer(
-            question, top.sentence, passages, top.source, top.sentence_start, top.sentence_end
+        signals = confidence.signals(
+            question,
+            match(index, hits[0], query),
+            title=top.title,
+            passage=top.text,
+            sentence=top.sentence,
+            margin=hits[0].score - hits[1].score if len(hits) > 1 else 0.0,
         )
+        probability = round(self.model.confidence(signals), 4)
+        answer = Answer(
+            question,
+            top.sentence,
+            passages,
+            top.source,
+            top.sentence_start,
+            top.sentence_end,
+            confidence=probability,
+            found=probability >= self.threshold,
+        )
+        return answer, signals
 
     def _snapshot(self) -> _Loaded:
         """The loaded generation, after switching to a newer live one if another build made it.

@@ -71,6 +71,11 @@ class Answer:
         passages: the passages, best first.
         source, start, end: where `text` stands: the file and its offsets in that document's
             text (None when nothing was found).
+        confidence: the estimated probability, 0 to 1, that the answer is right (that its
+            passage holds the answer); see `qa.search.confidence`.
+        found: whether `confidence` reaches the engine's threshold. When False, the
+            articles most likely do not answer the question: `text` and `passages` are
+            only the closest there is, and should be shown as such.
     """
 
     question: str
@@ -79,6 +84,8 @@ class Answer:
     source: str | None = None
     start: int | None = None
     end: int | None = None
+    confidence: float = 0.0
+    found: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

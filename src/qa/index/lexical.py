@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 # repeated term count for less than bm25s's 1.5; measured in BENCHMARKS.md.
 K1 = 0.9
 B = 0.75
+_WORDS = re.compile(r"\w+")
 
 
 class Lexical:
@@ -57,6 +59,20 @@ class Lexical:
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+
+def content_terms(text: str) -> set[str]:
+    """The text's content words, stemmed as BM25 stems them; the longer English stopword
+    list (with question words such as "why" and "did") left out."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    words = [w for w in _WORDS.findall(text.lower()) if w not in _stopwords(STOPWORDS_EN_PLUS)]
+    return set(_stemmer().stemWords(words))
+
+
+@lru_cache(maxsize=1)
+def _stopwords(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(words)
 
 
 def terms(query: str) -> tuple[str, ...]:

@@ -36,6 +36,22 @@ class Hit:
     duplicates: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Match:
+    """How closely a passage and its best sentence match the question, on absolute scales.
+
+    Unlike the fused `Hit.score`, which ranks the candidates of one question against each
+    other, these mean the same for every question: cosines of the question's embedding with
+    the passage's (read with its title) and the sentence's, and the MaxSim (see `maxsim`) of
+    the question's word pieces in each.
+    """
+
+    passage_cosine: float
+    sentence_cosine: float
+    passage_maxsim: float
+    sentence_maxsim: float
+
+
 @dataclass
 class _Candidates:
     """The candidate passages, their sentences, and every leg's score for both."""
@@ -97,6 +113,27 @@ def search(
         passage_vectors = found.passage_vectors[order]
         sentence_vectors = found.sentence_vectors[best[order]]
     return _collapse_duplicates(hits, k, passage_vectors, sentence_vectors)
+
+
+def match(index: StoredIndex, hit: Hit, query: Query) -> Match:
+    """The raw similarities of `hit`'s passage and best sentence with the question.
+
+    Args:
+        index: the loaded index.
+        hit: a hit that `search` returned.
+        query: the question, embedded (its `vector` and `pieces`).
+    """
+    passage = np.array([hit.passage], dtype=np.int64)
+    sentence = np.array([hit.sentence], dtype=np.int64)
+    passage_maxsim, sentence_maxsim = maxsim(
+        query.pieces, index.pieces, passage, index.sentences[sentence]
+    )
+    return Match(
+        passage_cosine=float(index.vectors.rows(passage)[0] @ query.vector[0]),
+        sentence_cosine=float(index.sentence_vectors.rows(sentence)[0] @ query.vector[0]),
+        passage_maxsim=float(passage_maxsim[0]),
+        sentence_maxsim=float(sentence_maxsim[0]),
+    )
 
 
 def _score_candidates(

@@ -10,8 +10,13 @@ from qa.engine import IndexInfo
 from qa.index.build import BuildReport
 from qa.ingest.corpus import SUFFIXES, is_article, shown
 from qa.results import Answer, Passage, Source
+from qa.search.confidence import describe
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_CONFIDENCE_HELP = (
+    "The estimated probability that the passage shown first holds the answer, measured on "
+    "public question sets (BENCHMARKS.md)"
+)
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
 # One pass, so no entity is escaped twice: HTML's special characters, and the signs Markdown,
 # LaTeX or a template could read as syntax, so corpus text stays inert even where a renderer
@@ -57,7 +62,11 @@ def article_html(document_text: str, passage: Passage) -> str:
 
 
 def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
-    """The answer sentence first, then one source card per passage.
+    """The answer sentence and its confidence in words, then one source card per passage.
+
+    When the answer is not found (`Answer.found` is False), "Not found in these articles"
+    stands in place of the answer sentence, and the cards are labelled as the closest
+    passages, which may not answer the question.
 
     Args:
         answer: what the engine returned.
@@ -73,16 +82,26 @@ def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
         card_html(rank, passage, (articles or {}).get(passage.source))
         for rank, passage in enumerate(answer.passages, 1)
     )
+    words = text_html(describe(answer.confidence, answer.found))
+    if not answer.found:
+        return (
+            '<div class="qa-answer qa-not-found">'
+            '<p class="qa-not-found-text">Not found in these articles</p>'
+            f'<p class="qa-confidence" title="{_CONFIDENCE_HELP}">Confidence: {words}</p>'
+            '<p class="qa-closest">The closest passages, which may not answer the question:</p>'
+            f'<div class="qa-cards">{cards}</div></div>'
+        )
     return (
         '<div class="qa-answer">'
         f'<blockquote class="qa-answer-text">{text_html(answer.text)}</blockquote>'
         f'<p class="qa-answer-cite">— {_byline(top)}</p>'
+        f'<p class="qa-confidence" title="{_CONFIDENCE_HELP}">Confidence: {words}</p>'
         f'<div class="qa-cards">{cards}</div></div>'
     )
 
 
 def card_html(rank: int, passage: Passage, article: str | None = None) -> str:
-    """One source card: title, publisher, date, file, page, score, the passage, also-in."""
+    """One source card: title, publisher, date, file, page, the passage, also-in."""
     also = ""
     if passage.also_in:
         items = "".join(f"<li>{_source_line(s, passage.source)}</li>" for s in passage.also_in)
@@ -97,8 +116,7 @@ def card_html(rank: int, passage: Passage, article: str | None = None) -> str:
         '<div class="qa-card">'
         '<div class="qa-card-head">'
         f'<span class="qa-rank">{rank}</span>'
-        f'<span class="qa-title">{text_html(passage.title)}</span>'
-        f'<span class="qa-score" title="similarity">{passage.score:.3f}</span></div>'
+        f'<span class="qa-title">{text_html(passage.title)}</span></div>'
         f'<div class="qa-meta">{_meta(passage)}</div>'
         f'<p class="qa-passage">{passage_html(passage)}</p>{also}{whole}</div>'
     )
@@ -230,7 +248,10 @@ CSS = """
 .qa-rank { display: inline-block; min-width: 1.6em; text-align: center; border-radius: 999px;
   background: var(--color-accent); color: white; font-size: .8em; font-weight: 700; }
 .qa-title { font-weight: 700; flex: 1; }
-.qa-score { font-family: var(--font-mono); font-size: .85em; opacity: .75; }
+.qa-confidence { margin: 0 0 4px 4px; font-size: .9em; opacity: .85; }
+.qa-not-found-text { margin: 0; padding: 10px 14px; border-left: 4px solid #9ca3af;
+  background: var(--background-fill-secondary); border-radius: 6px; font-size: 1.08em; }
+.qa-closest { margin: 4px 0 0 4px; font-size: .92em; font-style: italic; }
 .qa-meta { font-size: .88em; opacity: .8; margin: 2px 0 6px 0; }
 .qa-file { font-size: .95em; }
 .qa-passage { margin: 0; line-height: 1.5; font-size: .95em; }

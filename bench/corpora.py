@@ -1,0 +1,63 @@
+"""The pipeline with default settings on three public sets, by ../shared/bench/README.md.
+
+SQuAD v1.1 dev (one file per paragraph; the retrieval columns on the 2,000 questions that
+bench/squad.py samples, the confidence columns from bench/abstain.py's split of it), SQuAD
+2.0 dev articles 13-35 (one file per article; its unanswerable questions) and TweetQA train
+(one file per tweet, 767 tweets withheld). Retrieval columns over every answerable question:
+hit@1 and hit@3 (a gold answer in the top 1 / 3 passages), the answer sentence, doc R@1 (the
+top passage is from the question's own file). Confidence columns on the report halves (even-
+numbered articles and tweets): AUROC between right answers and the questions the corpus
+cannot answer, the share of those flagged at the thresholds that keep 90% and 95% of right
+answers found, and the expected calibration error. Answers and signals are cached under
+--work (see bench/trust.py).
+
+    python bench/corpora.py --work DIR --squad-source DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import sets
+import trust
+
+from qa.search.confidence import Model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, required=True, help="corpora, indexes and caches")
+    parser.add_argument("--squad-source", type=Path, help="a built SQuAD v1.1 dev corpus+index")
+    args = parser.parse_args()
+    data = trust.load(args.work, args.squad_source, ["squad-full", *trust.SETS])
+    model = Model.load()
+    print(
+        "\n| corpus | answerable | hit@1 | hit@3 | answer sentence | doc R@1 | cannot answer "
+        "(report half) | AUROC (fused score) | AUROC | flagged at 90% kept | at 95% kept "
+        "| ECE | query p50 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, retrieval, confidence in (
+        ("SQuAD v1.1 dev (2,067 paragraphs; 2,000 questions)", "squad-full", "squad-abstain"),
+        ("SQuAD 2.0 dev articles 13-35 (23 articles)", "squad2", "squad2"),
+        ("TweetQA train (4,349 tweets)", "tweetqa", "tweetqa"),
+    ):
+        rows = [r for r in data[retrieval] if r["kind"] == sets.ANSWERABLE]
+        m = trust.measure(data[confidence], model)
+        seconds = np.median([r["seconds"] for r in data[retrieval]])
+        print(
+            f"| {label} | {len(rows)} | {_share(rows, 'hit1')} | {_share(rows, 'hit3')} | "
+            f"{_share(rows, 'sentence')} | {_share(rows, 'doc1')} | {m['cannot']} | "
+            f"{m['auroc_fused']:.3f} | {m['auroc']:.3f} | {m['flagged_90']:.3f} | "
+            f"{m['flagged_95']:.3f} | {m['ece']:.3f} | {1000 * seconds:.0f} ms |"
+        )
+
+
+def _share(rows: list[dict], key: str) -> str:
+    return f"{sum(r[key] for r in rows) / len(rows):.3f}"
+
+
+if __name__ == "__main__":
+    main()

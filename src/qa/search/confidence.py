@@ -1,0 +1,215 @@
+"""How likely an answer is right: signals that mean the same for every question, and a
+fitted logistic model that turns them into a probability.
+
+The fused score that ranks passages is standardised per question, so it says which passage
+is best but not whether the best is any good. The signals here keep their absolute
+meaning: raw cosines and MaxSim of the question with the top passage and the answer
+sentence (`retrieval.Match`), the share of the question's content terms they contain, the
+question's numbers and capitalised names the sentence lacks, a negation in one of question
+and sentence but not the other, and the margin to the next passage. Nothing is read from
+the question alone. The model's coefficients live in `confidence.json`, written by
+`bench/fit_confidence.py` (the file names the command and the data).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+from qa.index.lexical import content_terms
+from qa.search.retrieval import Match
+
+MODEL_FILE = Path(__file__).with_name("confidence.json")
+
+# The direction in which each signal makes a right answer more likely; the fit keeps every
+# weight on its side, so the confidence is monotone in each signal.
+DIRECTIONS = {
+    "passage_cosine": 1,
+    "sentence_cosine": 1,
+    "passage_maxsim": 1,
+    "sentence_maxsim": 1,
+    "passage_coverage": 1,
+    "sentence_coverage": 1,
+    "missing_numbers": -1,
+    "missing_names": -1,
+    "negation_mismatch": -1,
+    "margin": 1,
+}
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"[A-Z][\w'\u2019&.-]*\w|[A-Z]")
+_WORD = re.compile(r"[\w'\u2019]+")
+_STOP = {"i", "a", "an", "the", "in", "of", "on", "and", "or", "to"}
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't|n\u2019t",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the confidence is computed from; each keeps its meaning across questions.
+
+    Attributes:
+        passage_cosine, sentence_cosine, passage_maxsim, sentence_maxsim: see
+            `retrieval.Match`.
+        passage_coverage: share of the question's content words (stemmed, stopwords and
+            question words left out) found in the top passage or its title.
+        sentence_coverage: the same share in the answer sentence.
+        missing_numbers: share of the question's numbers that the answer sentence lacks
+            (0 when the question has none).
+        missing_names: share of the question's capitalised words (its first word aside) that
+            neither the answer sentence nor the article title contains (0 when it has none).
+        negation_mismatch: 1 when one of question and sentence holds a negation and the
+            other does not, else 0.
+        margin: the top passage's fused score minus the next distinct passage's (0 when
+            there is none).
+    """
+
+    passage_cosine: float
+    sentence_cosine: float
+    passage_maxsim: float
+    sentence_maxsim: float
+    passage_coverage: float
+    sentence_coverage: float
+    missing_numbers: float
+    missing_names: float
+    negation_mismatch: float
+    margin: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def signals(
+    question: str, match: Match, title: str, passage: str, sentence: str, margin: float
+) -> Signals:
+    """The signals of an answer: `sentence` from `passage`, of the article titled `title`."""
+    return Signals(
+        passage_cosine=match.passage_cosine,
+        sentence_cosine=match.sentence_cosine,
+        passage_maxsim=match.passage_maxsim,
+        sentence_maxsim=match.sentence_maxsim,
+        passage_coverage=_coverage(question, f"{title}\n{passage}"),
+        sentence_coverage=_coverage(question, sentence),
+        missing_numbers=_missing_numbers(question, sentence),
+        missing_names=_missing_names(question, f"{title}\n{sentence}"),
+        negation_mismatch=float(_negated(question) != _negated(sentence)),
+        margin=margin,
+    )
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic model: confidence = 1 / (1 + exp(-(intercept + sum of weight * signal))).
+
+    Attributes:
+        weights: per signal name (a name left out weighs 0).
+        intercept: the constant term.
+        threshold: the default confidence below which an answer counts as not found.
+    """
+
+    weights: dict[str, float]
+    intercept: float
+    threshold: float
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(DIRECTIONS)
+        if unknown:
+            raise ValueError(f"unknown signals in the confidence model: {sorted(unknown)}")
+
+    def confidence(self, signals: Signals) -> float:
+        """The estimated probability, in [0, 1], that the answer is right."""
+        values = signals.to_dict()
+        z = self.intercept + sum(w * values[name] for name, w in self.weights.items())
+        return _sigmoid(z)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Model:
+        return cls(
+            weights={k: float(v) for k, v in data["weights"].items()},
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_FILE) -> Model:
+        """Read a model written by `bench/fit_confidence.py`."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> Model:
+    """The committed model (`confidence.json`), read once."""
+    return Model.load()
+
+
+def describe(confidence: float, found: bool) -> str:
+    """The confidence in words a reader understands, with its value: "likely right (0.86)"."""
+    if not found:
+        words = "unlikely"
+    elif confidence >= 0.8:
+        words = "likely right"
+    elif confidence >= 0.5:
+        words = "may be right"
+    else:
+        words = "doubtful"
+    return f"{words} ({confidence:.2f})"
+
+
+def signal_names() -> list[str]:
+    return [f.name for f in fields(Signals)]
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _coverage(question: str, text: str) -> float:
+    """Share of the question's distinct content terms that `text` contains."""
+    wanted = content_terms(question)
+    if not wanted:
+        return 0.0
+    return len(wanted & content_terms(text)) / len(wanted)
+
+
+def _negated(text: str) -> bool:
+    return _NEGATION.search(text) is not None
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def _missing_numbers(question: str, sentence: str) -> float:
+    wanted = _numbers(question)
+    if not wanted:
+        return 0.0
+    return len(wanted - _numbers(sentence)) / len(wanted)
+
+
+def _names(question: str) -> set[str]:
+    """Capitalised words of the question, lower-cased; its first word aside (it is
+    capitalised anyway), and a few function words."""
+    first = _WORD.search(question)
+    return {
+        match.group().lower()
+        for match in _NAME.finditer(question)
+        if not (first and match.start() == first.start()) and match.group().lower() not in _STOP
+    }
+
+
+def _missing_names(question: str, text: str) -> float:
+    wanted = _names(question)
+    if not wanted:
+        return 0.0
+    folded = text.lower()
+    missing = [n for n in wanted if not re.search(rf"(?<!\w){re.escape(n)}(?!\w)", folded)]
+    return len(missing) / len(wanted)
