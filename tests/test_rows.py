@@ -26,7 +26,7 @@ def test_split_then_join_gives_the_same_index(seed_index):
     assert np.array_equal(
         _vectors(joined.titled_sentence_vectors), _vectors(stored.titled_sentence_vectors)
     )
-    for name in ("vectors", "first", "offsets"):
+    for name in ("codes", "first", "offsets"):
         assert np.array_equal(getattr(joined.pieces, name), getattr(stored.pieces, name))
     assert np.array_equal(joined.lexical.scores(QUESTION), stored.lexical.scores(QUESTION))
     assert np.array_equal(
