@@ -158,7 +158,8 @@ def run_plain_server(port: int, corpus: str, index: str) -> None:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the standard library's name
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            reply = json.dumps(engine.answer(*parse_request(body)).to_dict()).encode()
+            question, k, options = parse_request(body)
+            reply = json.dumps(engine.answer(question, k, **options).to_dict()).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))

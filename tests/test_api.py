@@ -14,6 +14,7 @@ from tests.conftest import CORPUS
 from qa.api import parse_request, running_api
 from qa.cli import main
 from qa.index.build import build_index
+from qa.web.service import ChatService
 
 QUESTIONS = (
     "Who is the Secretary-General of the CSTO?",
@@ -71,6 +72,17 @@ def test_two_replicas_answer_concurrent_questions_as_one_engine(
         status, reply = _post(url, ["not", "an", "object"])
         assert status == 400 and reply["error"].startswith("no question: POST a JSON object")
 
+        # The web chat with the endpoint as its back end: the same answers, with its options.
+        chat = ChatService(corpus_copy, index_copy, build_if_missing=False, api=url)
+        for question in QUESTIONS[:2]:
+            options = {"date_from": "2020", "history": ["Who is the Secretary-General?"]}
+            _same_answer(
+                chat.ask(question, 3, **options).to_dict(),
+                engine.answer(question, 3, **options).to_dict(),
+            )
+        with pytest.raises(ValueError, match="k must be a whole number"):  # the endpoint's 400
+            chat.ask("Who?", 0)
+
         # A build made elsewhere: the replicas answer from it at their next question.
         (corpus_copy / DELETED).unlink()
         build_index(corpus_copy, index_copy)
@@ -81,9 +93,18 @@ def test_two_replicas_answer_concurrent_questions_as_one_engine(
 
 
 def test_a_request_is_a_question_and_k():
-    assert parse_request({"question": "Who?"}) == ("Who?", 5)
-    assert parse_request({"question": "Who?", "k": 2}) == ("Who?", 2)
-    for bad in ([], {"q": "Who?"}, {"question": 3}, {"question": "Who?", "k": "2"}):
+    assert parse_request({"question": "Who?"}) == ("Who?", 5, {})
+    assert parse_request({"question": "Who?", "k": 2}) == ("Who?", 2, {})
+    full = {"question": "And in 2023?", "k": 3, "date_from": "2023", "history": ["Who?"]}
+    assert parse_request(full) == ("And in 2023?", 3, {"date_from": "2023", "history": ["Who?"]})
+    for bad in (
+        [],
+        {"q": "Who?"},
+        {"question": 3},
+        {"question": "Who?", "k": "2"},
+        {"question": "Who?", "date_to": 2024},
+        {"question": "Who?", "sources": "a.md"},
+    ):
         with pytest.raises(ValueError):
             parse_request(bad)
 

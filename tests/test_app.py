@@ -19,7 +19,8 @@ from tests.pdfs import pdf_bytes
 
 from qa.index.generations import build_lock
 from qa.index.manifest import IndexUnusable
-from qa.web.app import ChatService
+from qa.web.app import EXAMPLES
+from qa.web.service import ChatService
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -110,11 +111,18 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    """A fresh page on the app that records dialogs and every request it makes."""
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1360, "height": 1000}
+
+
+@pytest.fixture(params=[DESKTOP], ids=["desktop"])
+def page(request, browser, server):
+    """A fresh page on the app (1360×1000 unless a test asks for other viewports) that
+    records dialogs and every request it makes, and may use the clipboard."""
     url, _ = server
-    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    page = browser.new_page(
+        viewport=request.param, permissions=["clipboard-read", "clipboard-write"]
+    )
     page.set_default_timeout(WAIT_MS)
     page.dialogs, page.requests = [], []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
@@ -133,27 +141,68 @@ def _normal(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_a_question_gets_the_answer_sentence_and_its_source_card(page, engine):
+@pytest.mark.parametrize("page", [DESKTOP, PHONE], ids=["desktop", "phone"], indirect=True)
+def test_a_question_gets_the_answer_sentence_its_citations_and_the_export(page, engine):
     from playwright.sync_api import expect
+
+    page.locator("#question textarea").wait_for()
+    assert page.evaluate("window.scrollY") == 0  # the page opens at its header
+    page.keyboard.press("/")  # focuses the question box; Esc clears it
+    page.keyboard.type("something to clear")
+    page.keyboard.press("Escape")
+    assert page.locator("#question textarea").input_value() == ""
+    page.get_by_role("button", name=EXAMPLES[0]).click()  # an example asks at once
+    page.locator("#chat .qa-answer-text").first.wait_for()
 
     question = "When was the Collective Security Treaty signed?"
     expected = engine.answer(question, k=3)
     _ask(page, question)
+    page.locator("#chat .qa-answer").nth(1).wait_for()
     answer = page.locator("#chat .qa-answer-text").last
-    answer.wait_for()
-    expect(answer).to_be_in_viewport()  # the chat shows the answer's start, not its last card
-    assert _normal(answer.inner_text()) == _normal(expected.text)
-    card = page.locator("#chat .qa-card").first
+    expect(answer).to_be_in_viewport()  # the newest answer's start, at every width
+    first_line = answer.bounding_box()["y"]
+    assert 0 <= first_line and first_line + 24 <= page.viewport_size["height"]
+    assert _normal(answer.inner_text()) == _normal(expected.text) + " [1]"
+    cards = page.locator("#chat .qa-answer").last.locator(".qa-card")
+    assert cards.count() == 3
+    # The answered page is the README's picture: QA_SCREENSHOT=docs/screenshot.png saves it.
+    if os.environ.get("QA_SCREENSHOT"):
+        page.wait_for_timeout(800)  # let fonts and the scroll to the answer settle
+        shot = Path(os.environ["QA_SCREENSHOT"])
+        if page.viewport_size["width"] < 600:
+            shot = shot.with_name(f"{shot.stem}-phone{shot.suffix}")
+        page.screenshot(path=str(shot), full_page=page.viewport_size["width"] >= 600)
+    card = cards.first
     assert card.locator(".qa-file").inner_text() == expected.passages[0].source
     assert _normal(card.locator(".qa-title").inner_text()) == expected.passages[0].title
     assert _normal(card.locator(".qa-passage > mark.qa-sentence").inner_text()) == _normal(
         expected.text
     )
-    assert page.locator("#chat .qa-card").count() == 3
-    # The answered page is the README's picture: QA_SCREENSHOT=docs/screenshot.png saves it.
-    if os.environ.get("QA_SCREENSHOT"):
-        page.wait_for_timeout(800)  # let fonts and the scroll to the answer settle
-        page.screenshot(path=os.environ["QA_SCREENSHOT"], full_page=True)
+
+    page.locator("#chat .qa-answer").last.locator(".qa-sources a.qa-cite", has_text="[3]").click()
+    expect(cards.nth(2)).to_have_class("qa-card qa-highlight")
+    expect(cards.nth(2)).to_be_in_viewport()
+    assert page.locator("#chat .qa-card.qa-highlight").count() == 1
+
+    card.locator("summary").click()  # the whole article opens at the marked passage
+    expect(card.locator(".qa-article-text mark.qa-marked")).to_be_in_viewport()
+    box = card.locator(".qa-article-text").bounding_box()
+    mark = card.locator(".qa-article-text mark.qa-marked").bounding_box()
+    assert box["y"] <= mark["y"] < box["y"] + box["height"]
+
+    page.locator("#chat .qa-answer").last.locator("button.qa-copy").click()
+    expect(page.locator("#chat button.qa-copy", has_text="Copied")).to_have_count(1)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"“{_normal(expected.text)}” [1]")
+    assert expected.passages[0].source in copied
+
+    with page.expect_download() as download:
+        page.locator("#export").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert f"## 2. {question}" in markdown and f"> {_normal(expected.text)} [1]" in markdown
+    for passage in expected.passages:
+        cited = f"{passage.source}, characters {passage.start}–{passage.end}"
+        assert cited in markdown and _normal(passage.title) in markdown
 
 
 def test_an_empty_question_gets_a_message_not_a_trace(page):
@@ -177,17 +226,24 @@ def test_gradio_client_ask_returns_the_cli_json(server, engine):
         passage.pop("score")
     assert got == expected
     assert len(client.predict(question, api_name="/ask")["passages"]) == 5
+    log = (server[1].parent / "server.log").read_text()
+    assert f"qa: the chat is on {url}" in log and "share=True" not in log
 
 
 def test_an_uploaded_article_with_injections_is_answered_and_shown_as_text(page, server, tmp_path):
     url, corpus = server
-    article = tmp_path / "lighthouse.md"
+    article, tool = tmp_path / "lighthouse.md", tmp_path / "tool.exe"
     article.write_text(INJECTION)
-    page.locator("#upload input[type=file]").set_input_files(str(article))
-    status = page.locator("#build-status .qa-ok", has_text="Indexed")
+    tool.write_bytes(b"MZ")
+    page.locator("#upload input[type=file]").set_input_files([str(tool), str(article)])
+    status = page.locator("#build-status .qa-error", has_text="Indexed")
     status.wait_for()  # "Added lighthouse.md: rebuilding…" comes first
-    assert "Indexed 6 documents" in status.inner_text()
+    shown = status.inner_text()  # one report: the rejection stays beside the build's
+    assert "Rejected tool.exe: only .md, .txt, .html, .htm, .pdf files are accepted" in shown
+    assert "Indexed 6 documents" in shown and "added lighthouse.md" in shown
     assert (corpus / "lighthouse.md").read_text() == INJECTION
+    assert not (corpus / "tool.exe").exists()
+    assert page.locator("#upload").get_by_text("lighthouse.md").count() == 0  # emptied
 
     _ask(page, "What colour was the Zorbulan lighthouse painted?")
     file = page.locator(".qa-file", has_text="lighthouse.md")
@@ -246,7 +302,7 @@ def test_rebuild_embeds_only_the_edited_file_and_reports_it(page, server):
     _ask(page, "What did the delegates plant?")
     answer = page.locator("#chat .qa-answer-text").last
     answer.wait_for()
-    assert _normal(answer.inner_text()) == "The delegates also planted a cedar in Astana."
+    assert _normal(answer.inner_text()) == "The delegates also planted a cedar in Astana. [1]"
 
     page.locator("#rebuild").click()  # nothing changed since
     page.locator("#build-status .qa-ok", has_text="no changes").wait_for()
@@ -329,7 +385,85 @@ def test_uploads_land_in_the_corpus_folder_only(tmp_path):
     uploads.mkdir()
     for name in ("good.md", ".hidden.md", "bad.exe"):
         (uploads / name).write_text("Some text.\n")
-    saved, rejected = service.save_uploads([str(p) for p in sorted(uploads.iterdir())])
-    assert saved == ["good.md"]
-    assert [r.split(":")[0] for r in rejected] == ["'.hidden.md'", "bad.exe"]
+    outcomes = service.save_uploads([str(p) for p in sorted(uploads.iterdir())])
+    assert [o.name for o in outcomes] == [".hidden.md", "bad.exe", "good.md"]
+    assert [(o.reason or "saved").split(":")[0] for o in outcomes] == [
+        "'.hidden.md'",
+        "bad.exe",
+        "saved",
+    ]
     assert [p.name for p in (tmp_path / "corpus").iterdir()] == ["good.md"]
+
+
+@pytest.mark.parametrize("page", [PHONE], ids=["phone"], indirect=True)
+def test_delete_asks_moves_the_file_to_the_trash_and_the_article_no_longer_answers(page, server):
+    from playwright.sync_api import expect
+
+    _, corpus = server
+    (corpus / "kestrel.md").write_text("The Vardanian kestrel nests only on basalt cliffs.\n")
+    page.locator("#rebuild").click()
+    page.locator("#build-status .qa-ok", has_text="added kestrel.md").wait_for()
+    question = "Where does the Vardanian kestrel nest?"
+    _ask(page, question)
+    page.locator("#chat .qa-file", has_text="kestrel.md").first.wait_for()
+
+    page.get_by_role("tab", name="Documents").click()
+    assert "kestrel.md" in page.locator("#documents table").inner_text()
+    page.locator("#doc-choice input").fill("kestrel")
+    page.get_by_role("option", name="kestrel.md", exact=False).click()
+    page.locator("#doc-open").click()
+    expect(page.locator("#doc-view .qa-article-text")).to_contain_text("basalt cliffs")
+    page.locator("#doc-delete").click()
+    expect(page.locator("#docs-status")).to_contain_text("Move kestrel.md to corpus/.trash/")
+    assert (corpus / "kestrel.md").exists()  # nothing happens before the answer
+    page.locator("#doc-confirm").click()
+    expect(page.locator("#docs-status")).to_contain_text("Indexed", timeout=WAIT_MS)
+    assert (
+        "Moved kestrel.md to corpus/.trash/kestrel.md" in page.locator("#docs-status").inner_text()
+    )
+    assert not (corpus / "kestrel.md").exists()
+    assert (corpus / ".trash" / "kestrel.md").read_text().startswith("The Vardanian kestrel")
+    assert "kestrel.md" not in page.locator("#documents table").inner_text()
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, question)
+    page.locator("#chat .qa-answer").nth(1).wait_for()
+    assert (
+        page.locator("#chat .qa-answer").last.locator(".qa-file", has_text="kestrel").count() == 0
+    )
+
+    _ask(page, "What is the capital of Australia?")  # nothing in these articles says
+    page.locator("#chat .qa-answer").nth(2).wait_for()
+    newest = page.locator("#chat .qa-answer").last
+    expect(newest.locator(".qa-not-found-text")).to_have_text("Not found in these articles")
+    assert newest.locator(".qa-answer-text").count() == 0
+
+    _ask(page, "What new position did Tokayev propose in 2020?")
+    page.locator("#chat .qa-answer").nth(3).wait_for()
+    _ask(page, "What was it called?")  # a follow-up: the chat passes the earlier questions
+    page.locator("#chat .qa-answer").nth(4).wait_for()
+    expect(page.locator("#chat .qa-answer-text").last).to_contain_text(
+        "Special Representative of CSTO Secretary General"
+    )
+
+
+def test_documents_skipped_files_and_delete_without_a_browser(corpus_copy, index_copy):
+    service = ChatService(corpus_copy, index_copy, build_if_missing=False)
+    rows = service.documents()
+    assert [r.source for r in rows] == list(service.engine.info().sources)
+    assert sum(r.passages for r in rows) == service.engine.info().passages
+    (corpus_copy / "new.md").write_text("Not indexed yet.\n")
+    assert [(s.source, s.reason.split(":")[0]) for s in service.skipped()] == [
+        ("new.md", "not in the index yet")
+    ]
+    source = rows[0].source
+    moved = service.delete(source)
+    assert moved == corpus_copy / ".trash" / source and moved.is_file()
+    assert not (corpus_copy / source).exists()
+    with pytest.raises(ValueError, match="no longer in the corpus folder"):
+        service.delete(source)
+    with pytest.raises(ValueError, match="not an indexed article"):
+        service.delete("../outside.md")
+    shutil.copy(moved, corpus_copy / source)  # back, and deleted again: both copies are kept
+    again = service.delete(source)
+    assert again.parent == moved.parent and again != moved and moved.is_file()

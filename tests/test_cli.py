@@ -46,6 +46,18 @@ def test_ask_prints_sources_for_people(seed_index, capsys):
     assert "[1]" in out and "[5]" in out and ".md" in out
 
 
+def test_ask_marks_the_answer_words_and_says_as_of(seed_index, capsys):
+    index = ["--corpus", str(CORPUS), "--index", str(seed_index)]
+    assert main(["ask", "How many documents did the CSTO leaders sign?", *index]) == 0
+    assert "**14**" in capsys.readouterr().out.splitlines()[0]
+    assert main(["ask", "Who is the Secretary-General of the CSTO?", *index]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith("(as of 2024-11-28)")
+    assert "(older: 2020-12-02)" in out
+    assert main(["ask", "How many documents did the CSTO leaders sign?", "--json", *index]) == 0
+    assert json.loads(capsys.readouterr().out)["exact"] == "14"
+
+
 def test_an_unanswerable_question_is_not_found_then_the_closest_passages(seed_index, capsys):
     question = "What is the capital of Australia?"
     assert main(["ask", question, "-k", "2", "--index", str(seed_index)]) == 0

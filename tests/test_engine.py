@@ -42,6 +42,9 @@ def test_answer_serialises_to_json(engine):
     data = json.loads(result.to_json())
     assert data["question"] == result.question and data["text"] == result.text
     assert Answer.from_dict(data) == result
+    assert {"exact", "exact_start", "exact_end", "as_of"} <= set(data)
+    counted = engine.answer("How many documents did the CSTO leaders sign?", k=2)
+    assert Answer.from_dict(json.loads(counted.to_json())).exact == counted.exact == "14"
     top = result.passages[0]
     assert (
         result.text

@@ -114,3 +114,57 @@ def test_non_utf8_text_decodes_with_the_stated_fallback():
 def test_binary_data_with_a_text_extension_is_refused(name):
     with pytest.raises(ValueError, match="binary data, not text"):
         parse_document(name, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+
+
+STORY = "".join(
+    f"<p>The river council met on day {day} and agreed to rebuild bridge number {day} before "
+    "the spring floods reach the valley towns.</p>"
+    for day in range(1, 6)
+)
+
+
+def test_html_story_is_found_when_the_first_article_is_a_comment():
+    page = f"""<html><head><title>Bridges | Valley Post</title></head><body>
+    <nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav>
+    <aside class="sidebar"><article class="comment"><p>Joe: great post, thanks!</p></article>
+    </aside>
+    <div class="entry-content">{STORY}</div>
+    <section id="comments"><h3>2 comments</h3>
+      <article class="comment"><p>Anna: I drive over bridge 3 every day.</p></article>
+    </section></body></html>"""
+    document = parse_document("bridges.html", page.encode())
+    paragraphs = document.text.split("\n\n")
+    assert len(paragraphs) == 5
+    assert paragraphs[0].startswith("The river council met on day 1 and agreed")
+    assert paragraphs[4].endswith("number 5 before the spring floods reach the valley towns.")
+    for junk in ("Joe", "Anna", "comments", "Home"):
+        assert junk not in document.text
+
+
+@pytest.mark.parametrize(
+    ("head", "body"),
+    [
+        # a placeholder is not a date; the date written on the page is
+        (
+            '<meta property="article:published_time" content="0001-01-01T00:00:00Z">',
+            "<p>Published 7:07 PM EST November 19, 2019</p>",
+        ),
+        ("", "<p>November 19, 2019</p>"),
+        ('<meta property="article:published" content="2019-11-19T10:00:00">', ""),
+        # late evening in New York is the next day in UTC: the page's date is its own
+        ('<meta property="article:published_time" content="2019-11-19T22:30:00-05:00">', ""),
+        (
+            '<link rel="canonical" href="https://news.example.com/2019/11/19/bridges">'
+            '<meta property="article:published_time" content="2019-11-20T03:30:00Z">',
+            "",
+        ),
+    ],
+)
+def test_html_date_is_the_pages_own_day(head, body):
+    page = f"<html><head>{head}</head><body>{body}{STORY}</body></html>"
+    assert parse_document("dated.html", page.encode()).date == "2019-11-19"
+
+
+def test_html_page_with_a_short_text_is_read_not_refused():
+    page = b"<html><body><div>Photo: the new bridge at dawn.</div></body></html>"
+    assert parse_document("short.html", page).text == "Photo: the new bridge at dawn."

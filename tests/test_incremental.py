@@ -231,3 +231,25 @@ def test_a_file_that_turns_bad_loses_its_passages(tmp_path):
     assert report.removed == ["b.md"] and [s.source for s in report.skipped] == ["b.md"]
     sources = {p.source for p in Engine(corpus, tmp_path / "index").answer("treaty", k=9).passages}
     assert sources == {"a.md"}
+
+
+def test_a_post_that_reads_like_a_caption_keeps_its_passage_and_an_empty_one_is_named(
+    tmp_path,
+):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "post.md").write_text("Photo: the new bridge over the Ural river opened at dawn.\n")
+    (corpus / "headline.md").write_text("# Only a headline\n")
+    (corpus / "news.md").write_text("The council met in Minsk. It approved the budget.\n")
+    report = build_index(corpus, tmp_path / "index")
+    assert report.passages == 2
+    assert [(n.source, n.reason) for n in report.notes] == [
+        ("headline.md", "no passage: no text after its title")
+    ]
+    top = Engine(corpus, tmp_path / "index").answer("When did the Ural bridge open?").passages[0]
+    assert (top.source, top.text) == (
+        "post.md",
+        "Photo: the new bridge over the Ural river opened at dawn.",
+    )
+    again = build_index(corpus, tmp_path / "index")  # nothing changed: the note stays
+    assert again.generation is None and again.notes == report.notes

@@ -47,3 +47,21 @@ def test_each_leg_alone_still_answers(seed_index):
         engine = Engine(CORPUS, seed_index, build_if_missing=False, mode=mode)
         result = engine.answer("Who is the President of Tajikistan?", k=3)
         assert any("Rahmon" in p.text for p in result.passages)
+
+
+def test_a_signature_line_is_searchable_but_never_the_answer_sentence(embedder, tmp_path):
+    corpus = tmp_path / "posts"
+    corpus.mkdir()
+    signature = "Jane Roe (@janeroe) May 1, 2015"
+    (corpus / "post-1.md").write_text(
+        f"---\ntitle: Post 1\n---\nThousands marched for the climate in the city today.\n\n"
+        f"{signature}\n"
+    )
+    (corpus / "post-2.md").write_text(
+        "---\ntitle: Post 2\n---\nThe bakery on Main Street opens at seven.\n"
+    )
+    engine = Engine(corpus, tmp_path / "index")
+    result = engine.answer("What did Jane Roe (@janeroe) post on May 1, 2015?", k=2)
+    assert result.source == "post-1.md"  # the signature still finds its post
+    assert signature in result.passages[0].text
+    assert result.text == "Thousands marched for the climate in the city today."

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime, timezone
 
 import pytest
 
@@ -8,6 +9,7 @@ from qa.engine import IndexInfo
 from qa.index.build import BuildReport
 from qa.ingest.corpus import Skipped
 from qa.results import Answer, Passage, Source
+from qa.web.export import conversation_markdown, copy_text
 from qa.web.render import (
     MAX_UPLOAD_BYTES,
     UploadRejected,
@@ -15,12 +17,16 @@ from qa.web.render import (
     article_html,
     card_html,
     date_filter,
+    documents_html,
     info_html,
+    notice_html,
     passage_html,
     report_html,
     text_html,
+    unwrap,
     upload_name,
 )
+from qa.web.service import DocumentRow
 
 DOCUMENT = "Headline\nFirst sentence here. The <b>answer</b> is 42. Last one.\nMore text."
 
@@ -55,8 +61,28 @@ def test_text_html_shows_markup_literally_and_keeps_nothing_live():
     assert html.unescape(out) == text
 
 
-def test_text_html_keeps_line_breaks_and_folds_blank_runs():
-    assert text_html("a\nb\n\n \n\nc") == "a<br>b<br><br>c"
+def test_text_html_joins_wrapped_lines_and_keeps_paragraphs_and_list_items():
+    wrapped = "A line of source text that was wrapped at about sixty\ncharacters"
+    assert text_html(f"Heading\n{wrapped}\n\n \n\nc") == (
+        "Heading<br>A line of source text that was wrapped at about sixty characters<br><br>c"
+    )
+    joined = wrapped.replace("\n", " ")
+    assert text_html(f"{wrapped}:\n- one\n2. two") == f"{joined}:<br>- one<br>2. two"
+
+
+def test_unwrap_keeps_every_offset():
+    text = "The Collective Security Treaty, the founding text, was\nsigned in 1992.\n\nShort\nline"
+    joined = unwrap(text)
+    assert joined == (
+        "The Collective Security Treaty, the founding text, was signed in 1992.\n\nShort\nline"
+    )
+    assert len(joined) == len(text)
+    start = text.index("signed")
+    assert joined[start : start + 6] == "signed"
+
+
+def test_notices_keep_their_lines():
+    assert notice_html("one\ntwo", "ok") == '<div class="qa-notice qa-ok">one<br>two</div>'
 
 
 def test_passage_html_highlights_exactly_the_answer_sentence():
@@ -76,7 +102,7 @@ def test_passage_html_without_a_sentence_span_has_no_highlight():
 def test_article_html_marks_the_passage_inside_the_whole_text():
     out = article_html(DOCUMENT, _passage())
     assert out.startswith('Headline<br><mark class="qa-marked">First sentence here. ')
-    assert out.endswith("Last one.</mark><br>More text.")
+    assert out.endswith("Last one.</mark> More text.")  # a wrapped line: joined
     assert out.count('<mark class="qa-sentence">') == 1
 
 
@@ -104,13 +130,79 @@ def test_also_in_the_same_file_says_so_instead_of_naming_the_file_again():
     assert "<li>elsewhere in this article</li>" in also and "news/a.md" not in also
 
 
-def test_answer_html_puts_the_answer_sentence_first():
-    passage = _passage()
-    answer = Answer("q?", passage.sentence, [passage], passage.source, found=True)
+def test_answer_html_puts_the_cited_answer_sentence_first_and_numbers_every_card():
+    passage, other = _passage(), _passage(chunk_id="news/a.md#1", title="Other")
+    answer = Answer("q?", passage.sentence, [passage, other], passage.source, found=True)
     out = answer_html(answer, {passage.source: DOCUMENT})
     assert out.index("qa-answer-text") < out.index("qa-card")
-    assert "The &lt;b&gt;answer&lt;/b&gt; is 42." in out
+    cite = '<a class="qa-cite" href="#" title="Show source {0}">[{0}]</a>'
+    assert f"The &lt;b&gt;answer&lt;/b&gt; is 42. {cite.format(1)}</blockquote>" in out
+    assert f"Passages {cite.format(1)} {cite.format(2)}<button" in out
+    assert out.count('<div class="qa-card"') == 2
     assert "No passage" in answer_html(Answer("q?", "", []))
+
+
+def test_answer_html_marks_the_exact_words_inside_the_answer_sentence():
+    passage = _passage()
+    at = DOCUMENT.index("42")
+    answer = Answer(
+        "q?", passage.sentence, [passage], passage.source, passage.sentence_start,
+        passage.sentence_end, confidence=0.9, found=True, exact="42", exact_start=at,
+        exact_end=at + 2,
+    )  # fmt: skip
+    out = answer_html(answer)
+    assert 'The &lt;b&gt;answer&lt;/b&gt; is <mark class="qa-exact">42</mark>.' in out
+    assert '<mark class="qa-exact">' not in answer_html(
+        Answer("q?", passage.sentence, [passage], passage.source, found=True)
+    )
+
+
+def test_copy_text_is_the_answer_with_its_citation():
+    passage = _passage(page=3)
+    answer = Answer("q?", passage.sentence, [passage], passage.source)
+    start, end = passage.start, passage.end
+    assert copy_text(answer) == (
+        "“The <b>answer</b> is 42.” [1]\n\n"
+        f"[1] A <i>title</i>, The Times, 2024-11-28, news/a.md, page 3, characters {start}–{end}"
+    )
+    assert copy_text(Answer("q?", "", [])) == ""
+
+
+def test_conversation_markdown_cites_every_source_of_every_answer():
+    first = _passage()
+    second = _passage(source="b.md", title="B", publisher=None, date=None, start=5, end=9)
+    answers = [
+        Answer("Who?", first.sentence, [first, second], first.source, confidence=0.9, found=True),
+        Answer("Nothing?", "", []),
+        Answer("Elsewhere?", first.sentence, [first], first.source, confidence=0.1),
+    ]
+    out = conversation_markdown(answers, datetime(2024, 11, 28, 10, 0, tzinfo=timezone.utc))
+    assert out.startswith("# Questions and answers\n\nExported 2024-11-28 10:00 UTC.")
+    assert (
+        "## 1. Who?\n\n> The <b>answer</b> is 42. [1]\n\n"
+        "Confidence: likely right (0.90).\n\nSources:\n\n"
+    ) in out
+    assert (
+        f"1. A <i>title</i>, The Times, 2024-11-28, news/a.md, "
+        f"characters {first.start}–{first.end}\n2. B, b.md, characters 5–9\n"
+    ) in out
+    assert "## 2. Nothing?\n\nNo passage matches" in out
+    assert (
+        "## 3. Elsewhere?\n\nNot found in these articles. Confidence: unlikely (0.10).\n\n"
+        "The closest passages, which may not answer the question:\n\n1. A <i>title</i>"
+    ) in out
+
+
+def test_documents_html_lists_articles_and_the_files_left_out():
+    rows = [
+        DocumentRow("a.md", "A <i>", "Times", "2024", 7),
+        DocumentRow("b.md", "B", None, None, 1),
+    ]
+    out = documents_html(rows, [Skipped("bad.pdf", "not a readable PDF")])
+    assert '<td>A &lt;i&gt;</td><td>Times</td><td>2024</td><td class="qa-num">7</td>' in out
+    assert "<td>B</td><td></td><td></td>" in out
+    assert '<code class="qa-file">bad.pdf</code>: not a readable PDF' in out
+    assert "No article is indexed" in documents_html([], [])
 
 
 def test_answer_html_gives_the_confidence_in_words_and_no_similarity():
@@ -135,6 +227,20 @@ def test_info_html_lists_the_index_or_says_why_there_is_none():
     out = info_html(info)
     assert "<dd>5</dd>" in out and "<dd>48</dd>" in out and "2024-11-28 10:00:00 UTC" in out
     assert "run &#96;qa index&#96;" in info_html(None, "no index: run `qa index`")
+
+
+def test_report_html_keeps_an_uploads_rejections_beside_its_build():
+    report = BuildReport(6, 50, 0.5, added=["note.md"], unchanged=["a.md"] * 5, generation="g")
+    out = report_html(report, ["tool.exe: only .md files are accepted"])
+    assert out.startswith(
+        '<div class="qa-notice qa-error">Rejected tool.exe: only .md files are accepted<br>'
+        "Indexed 6 documents"
+    )
+    assert out.endswith("added note.md</div>")
+    assert (
+        report_html(None, ["x.sh: no"]) == '<div class="qa-notice qa-error">Rejected x.sh: no</div>'
+    )
+    assert report_html(None) == ""
 
 
 def test_report_html_lists_what_a_rebuild_did_and_why_files_were_skipped():

@@ -19,7 +19,12 @@ from qa.engine import Engine
 from qa.index.manifest import IndexUnusable
 
 ROUTE = "/ask"
-_USAGE = 'POST a JSON object {"question": "...", "k": 5} to /ask'
+_USAGE = (
+    'POST a JSON object {"question": "...", "k": 5} to /ask (optional: "date_from", "date_to", '
+    '"sources", "history")'
+)
+_DATES = ("date_from", "date_to")  # strings, as `Engine.answer` takes them
+_LISTS = ("sources", "history")  # lists of strings
 
 
 @contextlib.contextmanager
@@ -93,8 +98,8 @@ class _Replica:
         if request.method != "POST":
             return JSONResponse({"error": _USAGE}, status_code=405)
         try:
-            question, k = parse_request(await _json(request))
-            answer = await asyncio.to_thread(self.engine.answer, question, k)
+            question, k, options = parse_request(await _json(request))
+            answer = await asyncio.to_thread(self.engine.answer, question, k, **options)
         except IndexUnusable as error:
             return JSONResponse({"error": str(error)}, status_code=503)
         except ValueError as error:  # bad JSON, an empty question, a bad k
@@ -109,15 +114,29 @@ async def _json(request: Any) -> Any:
         raise ValueError(f"the body is not JSON: {_USAGE}") from None
 
 
-def parse_request(body: Any) -> tuple[str, int]:
-    """The question and `k` of a request's JSON body.
+def parse_request(body: Any) -> tuple[str, int, dict[str, Any]]:
+    """The question, `k` and the other arguments of `Engine.answer` in a request's JSON body.
 
     Raises:
-        ValueError: the body is not `{"question": str, "k": int}` (`k` may be left out).
+        ValueError: the body is not `{"question": str, "k": int}` (`k` may be left out), or
+            "date_from"/"date_to" is not a string, or "sources"/"history" not a list of
+            strings.
     """
     if not isinstance(body, dict) or not isinstance(body.get("question"), str):
         raise ValueError(f"no question: {_USAGE}")
     k = body.get("k", 5)
     if isinstance(k, bool) or not isinstance(k, int):
         raise ValueError(f"k must be a whole number of at least 1, got {k!r}")
-    return body["question"], k
+    options: dict[str, Any] = {}
+    for name in _DATES + _LISTS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if name in _DATES and not isinstance(value, str):
+            raise ValueError(f'{name} must be a date such as "2024-11", got {value!r}')
+        if name in _LISTS and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            raise ValueError(f"{name} must be a list of strings, got {value!r}")
+        options[name] = value
+    return body["question"], k, options

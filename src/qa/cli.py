@@ -158,7 +158,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from qa.web.app import serve  # gradio loads only for this command
 
-    serve(args.corpus, args.index, host=args.host, port=args.port)
+    serve(args.corpus, args.index, host=args.host, port=args.port, api=args.api)
     return EXIT_OK
 
 
@@ -207,9 +207,16 @@ def _render(result: Answer) -> str:
 
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
+    sentence = result.text
+    if result.exact is not None and result.start is not None and result.exact_start is not None:
+        # The answer words, marked as Markdown bold inside the quoted sentence.
+        first, last = result.exact_start - result.start, result.exact_end - result.start
+        sentence = f"{sentence[:first]}**{sentence[first:last]}**{sentence[last:]}"
     confidence = f"Confidence: {describe(result.confidence, result.found)}"
     if result.found:
-        lines = [" ".join(result.text.split()), confidence, ""]
+        lines = [" ".join(sentence.split()), confidence, ""]
+        if result.as_of:
+            lines[0] += f"  (as of {result.as_of})"
     else:
         lines = [
             "Not found in these articles.",
@@ -236,7 +243,9 @@ def _render(result: Answer) -> str:
             initial_indent="    ",
             subsequent_indent="    ",
         )
-        lines += [f"[{rank}] {passage.title}", f"    {where}", body]
+        older = result.as_of and passage.date and passage.date < result.as_of
+        label = f"  (older: {passage.date})" if older else ""
+        lines += [f"[{rank}] {passage.title}{label}", f"    {where}", body]
         lines += [f"    also in: {s.source} ({s.date or 'undated'})" for s in passage.also_in]
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -332,6 +341,13 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("QA_PORT", "7860"),  # a string: argparse checks it as --port
         help="port (default: $QA_PORT or 7860)",
     )
+    serve.add_argument(
+        "--api",
+        default=os.environ.get("QA_API") or None,
+        metavar="URL",
+        help="answer through a `qa api` endpoint, e.g. http://127.0.0.1:8000/ask "
+        "(default: $QA_API, else in this process)",
+    )
     serve.set_defaults(run=_serve)
 
     api = add("api", "answer over HTTP (POST /ask) with engine replicas on a Ray cluster")
@@ -355,34 +371,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
-    return value
+def _number(convert, accept, wanted: str):
+    """An argparse type: `convert` the text, and refuse it (saying `wanted`) unless it
+    converts and `accept` holds for the value."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
-    return value
-
-
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
+_positive = _number(float, lambda value: value > 0, "a number above 0")
+_probability = _number(float, lambda value: 0 <= value <= 1, "a number from 0 to 1")
+_whole = _number(int, lambda value: value >= 1, "a whole number of at least 1")
 
 
 def _add_mode(command: argparse.ArgumentParser) -> None:

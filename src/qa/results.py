@@ -71,6 +71,12 @@ class Answer:
         passages: the passages, best first.
         source, start, end: where `text` stands: the file and its offsets in that document's
             text (None when nothing was found).
+        exact: the words inside `text` that answer the question (a date, a number), given
+            only when the sentence holds exactly one such phrase; else None.
+        exact_start, exact_end: the offsets of `exact` in the document's text, so that
+            `text[exact_start - start : exact_end - start] == exact`; None without it.
+        as_of: for a question about the present ("Who is the ...?"), the date of the
+            article the answer comes from; else None.
         confidence: the estimated probability, 0 to 1, that the answer is right (that its
             passage holds the answer); see `qa.search.confidence`.
         found: whether `confidence` reaches the engine's threshold. When False, the
@@ -84,6 +90,10 @@ class Answer:
     source: str | None = None
     start: int | None = None
     end: int | None = None
+    exact: str | None = None
+    exact_start: int | None = None
+    exact_end: int | None = None
+    as_of: str | None = None
     confidence: float = 0.0
     found: bool = False
 

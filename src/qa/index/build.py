@@ -35,7 +35,7 @@ class BuildReport:
         embedded_sentences: how many sentences were embedded.
         full_reason: why every document was rebuilt; None for an incremental build.
         notes: files indexed with a remark (a fallback text encoding, a date that was not
-            one, a PDF reader's warning).
+            one, a PDF reader's warning, no passage to search).
         generation: the generation written, None when the live one was still current.
         cleaned: leftovers of killed builds that were removed.
     """
@@ -158,7 +158,7 @@ def build_index(
                 len(kept),
                 sum(len(rows.passages) for rows in kept),
                 time.perf_counter() - started,
-                notes=_notes(rows.document for rows in kept),
+                notes=_notes(kept),
                 **report,
             )
         fresh, dimension = _embed_new(plan.fresh, settings, progress, plan.dimension, embedding)
@@ -184,7 +184,7 @@ def build_index(
         time.perf_counter() - started,
         embedded=sum(len(rows.passages) for rows in fresh.values()),
         embedded_sentences=sum(len(rows.sentences) for rows in fresh.values()),
-        notes=_notes(index.documents),
+        notes=_notes(parts),
         generation=written.name,
         **report,
     )
@@ -272,12 +272,21 @@ def _with_heading_room(chunker: Chunker, document: Document, embedder: Embedder)
 
 
 def _passages(document: Document, chunk: Chunker) -> list[tuple[int, int]]:
-    """The document's passage spans; passages never cross a page (of a PDF)."""
-    return [
-        span
+    """The document's passage spans; passages never cross a page (of a PDF).
+
+    Page furniture is left out, but never a document's whole text: a post whose only
+    sentence reads like a photo credit ("Photo: …") is still searchable.
+    """
+    pages = [
+        (max(start, document.body_start), end)
         for start, end in document.page_spans()
         if end > document.body_start
-        for span in chunk(document.text, max(start, document.body_start), end)
+    ]
+    spans = [span for start, end in pages for span in chunk(document.text, start, end)]
+    if spans:
+        return spans
+    return [
+        span for start, end in pages for span in chunk(document.text, start, end, furniture=True)
     ]
 
 
@@ -296,11 +305,15 @@ def _chunker(settings: Settings, embedder: Embedder) -> Chunker:
     )
 
 
-def _notes(documents: Iterable[Document]) -> list[Skipped]:
-    """Remarks on indexed files: a fallback or declared encoding, a date that was not one."""
+def _notes(parts: Iterable[DocumentRows]) -> list[Skipped]:
+    """Remarks on indexed files: a fallback or declared encoding, a date that was not one;
+    no passage to search (a file whose only text is its title), so it can never answer."""
     notes = []
-    for document in documents:
+    for part in parts:
+        document = part.document
         if document.encoding is not None:
             notes.append(Skipped(document.source, f"not UTF-8: decoded as {document.encoding}"))
         notes += [Skipped(document.source, note) for note in document.notes]
+        if len(part.passages) == 0:
+            notes.append(Skipped(document.source, "no passage: no text after its title"))
     return notes

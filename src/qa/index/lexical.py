@@ -1,4 +1,9 @@
-"""The lexical leg: BM25 (bm25s) with English stopwords and the Snowball stemmer."""
+"""The lexical leg: BM25 (bm25s) with English stopwords and the Snowball stemmer.
+
+A word written run together ("#ClimateWeek", "@CityCouncilNY", "PlayStation", "climate_week")
+is indexed whole and also by its parts, in texts and questions alike, so it matches as people
+type it: "#climateweek", "ClimateWeek" or "climate week".
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,11 @@ import numpy as np
 K1 = 0.9
 B = 0.75
 _WORDS = re.compile(r"\w+")
+# A word with a case change inside ("ClimateWeek", "NYCouncil": ASCII letters) or an
+# underscore between letters or digits ("climate_week"), and the parts it splits into (in a
+# part, letters other than A-Z count as small letters: "café_bar" is "café" and "bar").
+_COMPOUND = re.compile(r"\w*(?:[a-z][A-Z]|[A-Z][A-Z][a-z]{2}|[^\W_]_[^\W_])\w*")
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z]{2})|[A-Z]?[^\W\d_A-Z]+|[A-Z]+|\d+")
 
 
 class Lexical:
@@ -30,7 +40,10 @@ class Lexical:
         retriever = bm25s.BM25(k1=K1, b=B)
         if texts:
             tokens = bm25s.tokenize(
-                list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False
+                [split_compounds(text) for text in texts],
+                stopwords="en",
+                stemmer=_stemmer(),
+                show_progress=False,
             )
             retriever.index(tokens, show_progress=False)
         return cls(retriever, len(texts))
@@ -75,13 +88,33 @@ def _stopwords(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(words)
 
 
+def split_compounds(text: str) -> str:
+    """`text` with the parts of each run-together word after it: "#ClimateWeek rally" becomes
+    "#ClimateWeek Climate Week rally" (what BM25 reads; stored text is never changed).
+
+    A word splits where a lower-case letter meets a capital ("ClimateWeek"), where a run of
+    capitals ends before a capitalised word ("NYCouncil" → "NY Council"), and at underscores.
+    """
+    return _COMPOUND.sub(_with_parts, text)
+
+
+def _with_parts(match: re.Match) -> str:
+    word = match.group()
+    parts = _PARTS.findall(word)
+    return f"{word} {' '.join(parts)}" if len(parts) > 1 else word
+
+
 def terms(query: str) -> tuple[str, ...]:
     """The query's stemmed terms, stopwords left out, as BM25 reads them."""
     import bm25s
 
     return tuple(
         bm25s.tokenize(
-            [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+            [split_compounds(query)],
+            stopwords="en",
+            stemmer=_stemmer(),
+            return_ids=False,
+            show_progress=False,
         )[0]
     )
 

@@ -102,10 +102,14 @@ class Chunker:
     count_tokens: Length
     max_tokens: int
 
-    def __call__(self, text: str, start: int = 0, end: int | None = None) -> list[Span]:
-        """Passages of `text[start:end]`; page furniture (see `boilerplate`) is in none of them."""
+    def __call__(
+        self, text: str, start: int = 0, end: int | None = None, *, furniture: bool = False
+    ) -> list[Span]:
+        """Passages of `text[start:end]`; page furniture (see `boilerplate`) is in none of
+        them, unless `furniture` is set: then every sentence is kept."""
+        sentences = split_sentences(text, start, end)
         spans = []
-        for run in _content_runs(text, split_sentences(text, start, end)):
+        for run in [sentences] if furniture else _content_runs(text, sentences):
             spans += self._chunk(text, run)
         return spans
 

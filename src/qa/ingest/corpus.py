@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from qa.dates import iso_date
-from qa.ingest import formats
+from qa.ingest import formats, webpage
 from qa.ingest.chunking import split_sentences
 
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
@@ -269,8 +269,8 @@ def _read_text(data: bytes) -> formats.Extracted:
 _READERS: dict[str, Callable[[bytes], formats.Extracted]] = {
     ".md": _read_text,
     ".txt": _read_text,
-    ".html": formats.read_html,
-    ".htm": formats.read_html,
+    ".html": webpage.read_html,
+    ".htm": webpage.read_html,
     ".pdf": formats.read_pdf,
 }
 

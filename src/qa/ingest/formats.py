@@ -1,36 +1,20 @@
-"""File formats: bytes of a text, HTML or PDF file become plain text and its metadata."""
+"""File formats: bytes of a text or PDF file become plain text and its metadata (saved web
+pages: `qa.ingest.webpage`)."""
 
 from __future__ import annotations
 
 import codecs
 import io
-import json
 import logging
-import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-from qa.dates import date_or_none
 
 # Tried in order when a text file is not UTF-8: cp1252 is what most non-UTF-8 Western
 # text is; latin-1 decodes any byte, so the last step cannot fail.
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 PAGE_SEPARATOR = "\n\n"  # between PDF pages: a blank line, so no sentence crosses it
 
-_LINE_BREAK = "\ue000"  # stands for <br> while the page's own white space is folded
-_JUNK_TAGS = (
-    "script style noscript template iframe svg canvas form button select nav header footer "
-    "aside menu dialog"
-).split()
-_JUNK_NAMES = re.compile(
-    r"^(nav|navbar|navigation|menu|sidebar|breadcrumbs?|cookies?|banner|footer|share|"
-    r"social|related|advert|ads?|promo|newsletter|comments?|subscribe)$"
-)
-_BLOCKS = (
-    "p div section article main h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre table tr "
-    "figcaption address hr"
-).split()
 # Byte-order marks that say which Unicode encoding a text file is in (UTF-32 first: its
 # little-endian mark starts with UTF-16's).
 _BOMS = (
@@ -38,17 +22,6 @@ _BOMS = (
     (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_DATE_META = (
-    "article:published_time",
-    "og:published_time",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "dcterms.date",
-    "pubdate",
-    "publish-date",
-    "sailthru.date",
 )
 
 
@@ -92,9 +65,9 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
                 break
-            _refuse_binary(text.encode("utf-8"))
+            refuse_binary(text.encode("utf-8"))
             return text, encoding
-    _refuse_binary(data)
+    refuse_binary(data)
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -105,46 +78,6 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
-
-
-def read_html(data: bytes) -> Extracted:
-    """The main text of an HTML page, without scripts, styles, menus and page furniture.
-
-    The article is the page's `<article>` (or `<main>`, else `<body>`); title, date,
-    publisher and URL come from its metadata (Open Graph, `<meta>`, JSON-LD, `<time>`,
-    `<title>`).
-
-    Raises:
-        ValueError: the bytes are binary data, or the page has no text.
-    """
-    from bs4 import BeautifulSoup
-
-    if not data.startswith(tuple(mark for mark, _ in _BOMS)):  # else lxml decodes UTF-16/32
-        _refuse_binary(data)
-    soup = BeautifulSoup(data, "lxml")
-    encoding = soup.original_encoding
-    meta = _html_metadata(soup)
-    root = soup.find("article") or soup.find("main") or soup.find(attrs={"role": "main"})
-    root = root or soup.body or soup
-    for element in root.find_all(_JUNK_TAGS):
-        element.decompose()
-    for element in root.find_all(_is_furniture):
-        element.decompose()
-    for element in root.find_all("br"):
-        element.replace_with(_LINE_BREAK)
-    for element in root.find_all(_BLOCKS):
-        element.insert_before("\n\n")
-        element.insert_after("\n\n")
-    # Blocks become paragraphs and <br> a line break; white space in the source is a space.
-    paragraphs = (
-        "\n".join(filter(None, (" ".join(line.split()) for line in part.split(_LINE_BREAK))))
-        for part in re.split(r"\n\s*\n", root.get_text())
-    )
-    text = "\n\n".join(filter(None, paragraphs))
-    if not text:
-        raise ValueError("the page has no text")
-    declared = None if encoding in (None, "utf-8", "ascii") else encoding
-    return Extracted(text=text, encoding=declared, **meta)
 
 
 def read_pdf(data: bytes) -> Extracted:
@@ -219,8 +152,12 @@ def _pdf_warnings():
         logger.propagate = propagate
 
 
-def _refuse_binary(data: bytes) -> None:
-    """Text has no NUL bytes and few control characters; anything else is binary data."""
+def refuse_binary(data: bytes) -> None:
+    """Text has no NUL bytes and few control characters; anything else is binary data.
+
+    Raises:
+        ValueError: the bytes are binary data.
+    """
     head = data[:8192]
     controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f\v\x1b")
     if b"\x00" in head or controls > len(head) // 20:
@@ -229,57 +166,6 @@ def _refuse_binary(data: bytes) -> None:
 
 def _tidy_page(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
-
-
-def _is_furniture(tag) -> bool:
-    """An element whose id or class names page furniture (a menu, a share bar, …)."""
-    names = [tag.get("id") or "", *(tag.get("class") or [])]
-    if tag.get("role") in ("navigation", "banner", "contentinfo", "complementary"):
-        return True
-    return any(_JUNK_NAMES.match(part) for name in names for part in re.split(r"[-_ ]", name))
-
-
-def _html_metadata(soup) -> dict[str, str | None]:
-    def meta(*keys: str) -> str | None:
-        for key in keys:
-            for attribute in ("property", "name", "itemprop"):
-                tag = soup.find("meta", attrs={attribute: re.compile(f"^{re.escape(key)}$", re.I)})
-                if tag and _clean(tag.get("content")):
-                    return _clean(tag.get("content"))
-        return None
-
-    linked = _json_ld(soup)
-    title = meta("og:title", "twitter:title", "title", "dc.title") or _clean(linked.get("headline"))
-    if title is None and soup.title:
-        title = _clean(soup.title.get_text())
-    time_tag = soup.find("time", attrs={"datetime": True})
-    date = (
-        meta(*_DATE_META)
-        or _clean(linked.get("datePublished"))
-        or (_clean(time_tag.get("datetime")) if time_tag else None)
-    )
-    publisher = meta("og:site_name", "publisher", "dc.publisher") or _clean(
-        (linked.get("publisher") or {}).get("name")
-        if isinstance(linked.get("publisher"), dict)
-        else None
-    )
-    canonical = soup.find("link", rel="canonical")
-    url = meta("og:url") or (_clean(canonical.get("href")) if canonical else None)
-    return {"title": title, "date": date_or_none(date), "publisher": publisher, "url": url}
-
-
-def _json_ld(soup) -> dict:
-    """The first schema.org article object in the page's JSON-LD, or {}."""
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
-        try:
-            data = json.loads(script.string or "")
-        except ValueError:
-            continue
-        items = data if isinstance(data, list) else data.get("@graph", [data])
-        for item in items:
-            if isinstance(item, dict) and ("datePublished" in item or "headline" in item):
-                return item
-    return {}
 
 
 def _clean(value: object) -> str | None:

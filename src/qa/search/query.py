@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qa.index.lexical import terms
+from qa.search.answers import Kind, expected
+from qa.search.context import in_context, named_dates
 from qa.settings import Choice
 
 CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
 RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
+_QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.I)
+ANSWER_TYPE = 6.0  # added to a sentence's fused score when it holds the expected kind of words
+DATED = 3.0  # added to a passage's fused score when its article is dated as the question says
 
 
 class Mode(Choice):
@@ -67,12 +74,19 @@ class SearchParams:
         rerank: how many of the fused best are reranked by MaxSim (0: no rerank; only
             when the mode embeds).
         legs: the legs that score candidates, by name; empty means every leg of the mode.
+        answer_type: added to a sentence's score when it holds words of the kind the
+            question asks for (a date for "When ...", see `qa.search.answers`); 0 turns it
+            off. Measured in BENCHMARKS.md.
+        dated: added to a passage's score when its article is dated in a year or month the
+            question names (a preference, not a filter); 0 turns it off.
     """
 
     mode: Mode = Mode.HYBRID
     candidates: int = CANDIDATES
     rerank: int = RERANK
     legs: tuple[Leg, ...] = field(default=())
+    answer_type: float = ANSWER_TYPE
+    dated: float = DATED
 
     def __post_init__(self) -> None:
         # Accept names as given by a command line or a caller, keep the enums.
@@ -100,17 +114,38 @@ class Query:
         vector: its unit-length embedding, shape (1, dimension); None when not embedded.
         pieces: its content word pieces' unit vectors (for MaxSim), shape (m, dimension);
             None when not embedded.
+        dates: the dates it names as partial ISO dates ("2024", "2024-11"); a follow-up
+            naming none takes the earlier question's.
+        kind: the kind of words that answer it (`Kind`), or None.
+        searched: the text retrieval reads: the question, or for an elliptical follow-up
+            the earlier question and then this one.
     """
 
     text: str
     terms: tuple[str, ...]
     vector: np.ndarray | None = None
     pieces: np.ndarray | None = None
+    dates: tuple[str, ...] = ()
+    kind: Kind | None = None
+    searched: str = ""
 
     @classmethod
-    def read(cls, text: str, embedder=None) -> Query:
-        """The question `text`, embedded by `embedder` (`qa.embed.Embedder`) when given."""
+    def read(cls, text: str, embedder=None, history: Sequence[str] = ()) -> Query:
+        """The question `text`, embedded by `embedder` (`qa.embed.Embedder`) when given.
+
+        Args:
+            text: the question.
+            embedder: embeds it for the dense legs; None for BM25 alone.
+            history: earlier questions of the same conversation, oldest first. A question
+                that points back ("Who chaired it?") or has too few words of its own
+                ("And in 2023?") is searched together with the latest of them.
+        """
+        searched = in_context(text, history)
+        dates = named_dates(text) or named_dates(searched)
         vector = pieces = None
         if embedder is not None:
-            vector, pieces = embedder.encode_question(text)
-        return cls(text, terms(text), vector, pieces)
+            vector, pieces = embedder.encode_question(searched)
+        # A follow-up without a question word of its own ("And in 2024?") asks for the
+        # same kind of words as the question it follows.
+        kind = expected(text) if _QUESTION_WORD.search(text) else expected(searched)
+        return cls(text, terms(searched), vector, pieces, dates, kind, searched)

@@ -11,12 +11,14 @@ z-normalised.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qa.index.generation import StoredIndex
 from qa.index.vectors import VectorIndex
+from qa.search.answers import spans
 from qa.search.duplicates import collapse
 from qa.search.fusion import fuse, rerank
 from qa.search.maxsim import maxsim
@@ -24,6 +26,12 @@ from qa.search.query import Leg, Query, SearchParams
 
 PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
 SENTENCE_LEGS = (Leg.BM25_SENTENCE, Leg.DENSE_SENTENCE, Leg.DENSE_TITLED_SENTENCE)
+# The line an embedded post ends with: a name, the @handle, the date ("Jane Roe (@janeroe)
+# May 1, 2015"). It is metadata: searchable, but never the answer sentence.
+_SIGNATURE = re.compile(
+    r"\W*[^()\n.!?]{0,60}\(@\w+\)\s*(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\s+\d{1,2},\s+\d{4}\W*"
+)
 
 
 @dataclass
@@ -76,6 +84,7 @@ def search(
     k: int,
     params: SearchParams = SearchParams(),
     allowed: np.ndarray | None = None,
+    preferred: np.ndarray | None = None,
 ) -> list[Hit]:
     """The best `k` distinct passages for a question, best first.
 
@@ -86,21 +95,23 @@ def search(
         params: which legs take part, how many candidates each nominates, how many the
             rerank reads.
         allowed: a boolean mask over passages, or None for all.
+        preferred: a boolean mask over passages that `params.dated` moves up (the
+            articles dated when the question says), or None.
     """
-    found = _score_candidates(index, query, params, allowed)
-    if found is None:
+    ranked = _rank(index, query, params, allowed)
+    if ranked is None:
         return []
-    # The five legs: BM25 and dense of the passage, then the best sentence's by each
-    # sentence leg. Legs that are off are all zeros, and z-score to zeros.
-    passage_legs = found.passage_legs + [found.best_per_passage(s) for s in found.sentence_legs]
-    scores = fuse(passage_legs, [1.0] * 5)
-    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
-    order = np.argsort(-scores, kind="stable")
-    pieces = query.pieces
-    if params.mode.dense and pieces is not None and len(pieces) and params.rerank:
-        order, scores, sentence_scores = _rerank(
-            index, found, pieces, params.rerank, order, scores, sentence_scores
-        )
+    found, order, scores, sentence_scores = ranked
+    if preferred is not None and params.dated:
+        scores = scores + params.dated * preferred[found.passages]
+        order = np.argsort(-scores, kind="stable")
+    # The sentences of the passages that may be shown or reranked, read once for the rules
+    # below.
+    rows = np.flatnonzero(np.isin(found.owner, order[: max(k, params.rerank)]))
+    texts = [sentence_text(index, sentence) for sentence in found.sentences[rows].tolist()]
+    if query.kind is not None and params.answer_type:
+        sentence_scores = _typed(rows, texts, query, params, sentence_scores)
+    sentence_scores = _below_signatures(rows, texts, sentence_scores)
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
     best = np.lexsort((-sentence_scores, found.owner))[found.groups]  # rows of found.sentences
@@ -113,6 +124,64 @@ def search(
         passage_vectors = found.passage_vectors[order]
         sentence_vectors = found.sentence_vectors[best[order]]
     return _collapse_duplicates(hits, k, passage_vectors, sentence_vectors)
+
+
+def _rank(
+    index: StoredIndex, query: Query, params: SearchParams, allowed: np.ndarray | None
+) -> tuple[_Candidates, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The candidates, their order (best first), passage scores and sentence scores."""
+    found = _score_candidates(index, query, params, allowed)
+    if found is None:
+        return None
+    # The five legs: BM25 and dense of the passage, then the best sentence's by each
+    # sentence leg. Legs that are off are all zeros, and z-score to zeros.
+    passage_legs = found.passage_legs + [found.best_per_passage(s) for s in found.sentence_legs]
+    scores = fuse(passage_legs, [1.0] * 5)
+    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
+    order = np.argsort(-scores, kind="stable")
+    pieces = query.pieces
+    if params.mode.dense and pieces is not None and len(pieces) and params.rerank:
+        order, scores, sentence_scores = _rerank(
+            index, found, pieces, params.rerank, order, scores, sentence_scores
+        )
+    return found, order, scores, sentence_scores
+
+
+def _below_signatures(
+    rows: np.ndarray, texts: list[str], sentence_scores: np.ndarray
+) -> np.ndarray:
+    """The sentence scores with every signature line among `rows` (sentences of the
+    candidates, with their `texts`) put below the other sentences, so a passage's best
+    sentence is one of its own words when it has any."""
+    signatures = [row for row, text in zip(rows.tolist(), texts) if _SIGNATURE.fullmatch(text)]
+    if not signatures:
+        return sentence_scores
+    scores = sentence_scores.copy()
+    scores[signatures] = scores.min() - 1.0
+    return scores
+
+
+def _typed(
+    rows: np.ndarray,
+    texts: list[str],
+    query: Query,
+    params: SearchParams,
+    sentence_scores: np.ndarray,
+) -> np.ndarray:
+    """The sentence scores with `params.answer_type` added to each sentence among `rows`
+    (sentences of the candidates, with their `texts`) that holds words of the kind the
+    question asks for."""
+    scores = sentence_scores.copy()
+    for row, text in zip(rows.tolist(), texts):
+        if spans(text, query.kind, query.searched or query.text):
+            scores[row] += params.answer_type
+    return scores
+
+
+def sentence_text(index: StoredIndex, sentence: int) -> str:
+    """The text of sentence number `sentence` of the index."""
+    passage, start, end = index.sentences[sentence].tolist()
+    return index.documents[index.passages[passage].doc].text[start:end]
 
 
 def match(index: StoredIndex, hit: Hit, query: Query) -> Match:

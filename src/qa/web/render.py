@@ -1,16 +1,19 @@
-"""The web chat's pieces that need no browser: inert HTML for answers, upload name checks."""
+"""The web chat's pieces that need no browser: inert HTML for answers, documents and reports,
+upload name checks."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
 from qa import dates
 from qa.engine import IndexInfo
 from qa.index.build import BuildReport
-from qa.ingest.corpus import SUFFIXES, is_article, shown
+from qa.ingest.corpus import SUFFIXES, Document, Skipped, is_article, shown
 from qa.results import Answer, Passage, Source
 from qa.search.confidence import describe
+from qa.web.export import copy_text
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 _CONFIDENCE_HELP = (
@@ -18,6 +21,11 @@ _CONFIDENCE_HELP = (
     "public question sets (BENCHMARKS.md)"
 )
 _BLANK_LINES = re.compile(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*)+")
+# A line break inside a paragraph: a line of wrapped length before it, and a next line that
+# has text and does not start a list item. Hard-wrapped source text reads as one paragraph
+# when these are spaces; headings and other short lines keep their breaks.
+_WRAP = re.compile(r"(?<=\S)([ \t\xa0]*)\n(?=[ \t\xa0]*(?!(?:[-*•·]|\d{1,3}[.)])\s)\S)")
+_WRAPPED_LINE = 50  # characters: shorter lines are headings, names, addresses
 # One pass, so no entity is escaped twice: HTML's special characters, and the signs Markdown,
 # LaTeX or a template could read as syntax, so corpus text stays inert even where a renderer
 # would parse Markdown.
@@ -31,17 +39,35 @@ class UploadRejected(ValueError):
     """An uploaded file that may not go into the corpus; the message says why."""
 
 
+def unwrap(text: str) -> str:
+    """`text` with the line breaks of hard-wrapped paragraphs turned into spaces, for display.
+
+    Blank lines, breaks after short lines (headings) and before list items stay. One
+    character replaces one character, so offsets into `text` hold in the result.
+    """
+
+    def join(match: re.Match) -> str:
+        line = match.start() - text.rfind("\n", 0, match.start()) - 1
+        return match[1] + " " if line >= _WRAPPED_LINE else match[0]
+
+    return _WRAP.sub(join, text)
+
+
 def text_html(text: str) -> str:
     """Corpus text as HTML that shows it literally and runs nothing: tags, entities and
-    Markdown or LaTeX signs are escaped, line breaks kept."""
-    text = _BLANK_LINES.sub("\n\n", text)
-    return text.translate(_INERT).replace("\n", "<br>")
+    Markdown or LaTeX signs are escaped, wrapped lines joined, paragraph breaks kept."""
+    return _lines_html(unwrap(text))
+
+
+def _lines_html(text: str) -> str:
+    """`text` escaped, each line break kept as one (runs of blank lines as one blank line)."""
+    return _BLANK_LINES.sub("\n\n", text).translate(_INERT).replace("\n", "<br>")
 
 
 def passage_html(passage: Passage) -> str:
     """The passage with its answer sentence highlighted."""
     start, end = _clamp(passage, passage.sentence_start, passage.sentence_end)
-    text = passage.text
+    text = unwrap(passage.text)  # before cutting, so a break at a cut is judged in context
     if start >= end:
         return text_html(text)
     return (
@@ -54,6 +80,7 @@ def passage_html(passage: Passage) -> str:
 def article_html(document_text: str, passage: Passage) -> str:
     """The whole article with the passage marked and its answer sentence highlighted."""
     start, end = sorted((max(0, passage.start), min(len(document_text), passage.end)))
+    document_text = unwrap(document_text)
     return (
         text_html(document_text[:start])
         + f'<mark class="qa-marked">{passage_html(passage)}</mark>'
@@ -62,7 +89,9 @@ def article_html(document_text: str, passage: Passage) -> str:
 
 
 def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
-    """The answer sentence and its confidence in words, then one source card per passage.
+    """The answer sentence with its citation and its confidence in words first, the numbered
+    sources, then one source card per passage. A citation `[n]` links to card n (the page's
+    script scrolls to it and highlights it); Copy puts `copy_text(answer)` on the clipboard.
 
     When the answer is not found (`Answer.found` is False), "Not found in these articles"
     stands in place of the answer sentence, and the cards are labelled as the closest
@@ -83,19 +112,23 @@ def answer_html(answer: Answer, articles: dict[str, str] | None = None) -> str:
         for rank, passage in enumerate(answer.passages, 1)
     )
     words = text_html(describe(answer.confidence, answer.found))
+    confidence = f'<p class="qa-confidence" title="{_CONFIDENCE_HELP}">Confidence: {words}</p>'
     if not answer.found:
         return (
             '<div class="qa-answer qa-not-found">'
-            '<p class="qa-not-found-text">Not found in these articles</p>'
-            f'<p class="qa-confidence" title="{_CONFIDENCE_HELP}">Confidence: {words}</p>'
+            f'<p class="qa-not-found-text">Not found in these articles</p>{confidence}'
             '<p class="qa-closest">The closest passages, which may not answer the question:</p>'
             f'<div class="qa-cards">{cards}</div></div>'
         )
+    cited = " ".join(_cite(rank) for rank in range(1, len(answer.passages) + 1))
     return (
         '<div class="qa-answer">'
-        f'<blockquote class="qa-answer-text">{text_html(answer.text)}</blockquote>'
-        f'<p class="qa-answer-cite">— {_byline(top)}</p>'
-        f'<p class="qa-confidence" title="{_CONFIDENCE_HELP}">Confidence: {words}</p>'
+        f'<blockquote class="qa-answer-text">{_answer_text_html(answer)} {_cite(1)}</blockquote>'
+        f'<p class="qa-answer-cite">{_cite(1)} {_byline(top)}</p>{confidence}'
+        f'<p class="qa-sources">Passages {cited}'
+        '<button class="qa-copy" type="button" title="Copy the answer with its source">'
+        f'Copy</button><span class="qa-copy-text">{copy_text(answer).translate(_INERT)}'
+        "</span></p>"
         f'<div class="qa-cards">{cards}</div></div>'
     )
 
@@ -113,7 +146,7 @@ def card_html(rank: int, passage: Passage, article: str | None = None) -> str:
             f'<div class="qa-article-text">{article_html(article, passage)}</div></details>'
         )
     return (
-        '<div class="qa-card">'
+        f'<div class="qa-card" data-rank="{rank}">'
         '<div class="qa-card-head">'
         f'<span class="qa-rank">{rank}</span>'
         f'<span class="qa-title">{text_html(passage.title)}</span></div>'
@@ -136,19 +169,65 @@ def info_html(info: IndexInfo | None, error: str | None = None) -> str:
     return f'<div class="qa-info"><dl>{cells}</dl></div>'
 
 
-def report_html(report: BuildReport) -> str:
-    """What a rebuild did: counts, then each added, changed or removed file, then each
-    skipped file with the reason and each note; an error notice when files were skipped."""
-    lines = [f"{report.headline()}.", report.counts]
-    lines += [f"{what} {name}" for what, name in report.files() if what != "cleaned"]
-    lines += [f"skipped {shown(s.source)}: {s.reason}" for s in report.skipped]
-    lines += [f"note {shown(n.source)}: {n.reason}" for n in report.notes]
-    return notice_html("\n".join(lines), "error" if report.skipped else "ok")
-
-
 def notice_html(message: str, kind: str = "error") -> str:
-    """A one-line message for the page (an empty question, an unusable index...)."""
-    return f'<div class="qa-notice qa-{kind}">{text_html(message)}</div>'
+    """A message for the page (an empty question, an unusable index...); `kind` is "error",
+    "ok" or "ask" (a question put to the user)."""
+    return f'<div class="qa-notice qa-{kind}">{_lines_html(message)}</div>'
+
+
+def report_html(report: BuildReport | None, rejected: Sequence[str] = ()) -> str:
+    """What a rebuild (or an upload) did: each refused upload with the reason, the build's
+    counts, each added, changed or removed file, each skipped file with the reason and each
+    note; an error notice when a file was refused or skipped."""
+    lines = [f"Rejected {reason}" for reason in rejected]
+    if report is not None:
+        lines += [f"{report.headline()}.", report.counts]
+        lines += [f"{what} {name}" for what, name in report.files() if what != "cleaned"]
+        lines += [f"skipped {shown(s.source)}: {s.reason}" for s in report.skipped]
+        lines += [f"note {shown(n.source)}: {n.reason}" for n in report.notes]
+    failed = bool(rejected) or bool(report and report.skipped)
+    return notice_html("\n".join(lines), "error" if failed else "ok") if lines else ""
+
+
+def documents_html(rows: list, skipped: list[Skipped]) -> str:
+    """The Documents view: a table of the indexed articles (`service.DocumentRow`s: title,
+    publisher, date, passages, file), then the files left out with the reason."""
+    if rows:
+        body = "".join(
+            "<tr>"
+            f"<td>{text_html(row.title)}</td><td>{text_html(row.publisher or '')}</td>"
+            f'<td>{text_html(row.date or "")}</td><td class="qa-num">{row.passages}</td>'
+            f'<td><code class="qa-file">{text_html(row.source)}</code></td></tr>'
+            for row in rows
+        )
+        table = (
+            '<div class="qa-docs-wrap"><table class="qa-docs"><thead><tr><th>Title</th>'
+            "<th>Publisher</th><th>Date</th><th>Passages</th><th>File</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
+        )
+    else:
+        table = '<p class="qa-empty">No article is indexed.</p>'
+    left_out = ""
+    if skipped:
+        items = "".join(
+            f'<li><code class="qa-file">{text_html(shown(s.source))}</code>: '
+            f"{text_html(s.reason)}</li>"
+            for s in skipped
+        )
+        left_out = f'<div class="qa-skipped"><h4>Not indexed</h4><ul>{items}</ul></div>'
+    return f'<div class="qa-documents">{table}{left_out}</div>'
+
+
+def document_html(document: Document) -> str:
+    """One article in full: its title, publisher, date and file, then its text."""
+    meta = [text_html(p) for p in (document.publisher, document.date) if p]
+    meta.append(f'<code class="qa-file">{text_html(document.source)}</code>')
+    return (
+        '<div class="qa-document">'
+        f'<h3 class="qa-title">{text_html(document.title)}</h3>'
+        f'<div class="qa-meta">{" · ".join(meta)}</div>'
+        f'<div class="qa-article-text">{text_html(document.text)}</div></div>'
+    )
 
 
 def date_filter(value: str | None) -> str | None:
@@ -208,6 +287,25 @@ def _clamp(passage: Passage, start: int, end: int) -> tuple[int, int]:
     )
 
 
+def _answer_text_html(answer: Answer) -> str:
+    """The answer sentence, escaped, with the words that answer (`Answer.exact`) marked."""
+    text = unwrap(answer.text)  # before cutting, as in `passage_html`
+    if answer.exact is None or answer.exact_start is None or answer.start is None:
+        return text_html(text)
+    start = min(max(answer.exact_start - answer.start, 0), len(text))
+    end = min(max(answer.exact_end - answer.start, start), len(text))
+    return (
+        text_html(text[:start])
+        + f'<mark class="qa-exact">{text_html(text[start:end])}</mark>'
+        + text_html(text[end:])
+    )
+
+
+def _cite(rank: int) -> str:
+    """A citation mark that links to source card `rank` of the same answer."""
+    return f'<a class="qa-cite" href="#" title="Show source {rank}">[{rank}]</a>'
+
+
 def _meta(passage: Passage) -> str:
     parts = [text_html(p) for p in (passage.publisher, passage.date) if p]
     parts.append(f'<code class="qa-file">{text_html(passage.source)}</code>')
@@ -233,56 +331,3 @@ def _source_line(source: Source, shown: str) -> str:
     if source.page is not None:
         parts.append(f"page {source.page}")
     return " · ".join(parts)
-
-
-CSS = """
-.qa-answer { display: flex; flex-direction: column; gap: 10px; white-space: normal; }
-.qa-answer-text { margin: 0; padding: 10px 14px; border-left: 4px solid var(--color-accent);
-  background: var(--color-accent-soft); border-radius: 6px; font-size: 1.08em;
-  font-weight: 600; }
-.qa-answer-cite { margin: 0 0 4px 4px; opacity: .8; font-size: .92em; }
-.qa-cards { display: flex; flex-direction: column; gap: 10px; }
-.qa-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
-  padding: 10px 12px; background: var(--background-fill-primary); }
-.qa-card-head { display: flex; align-items: baseline; gap: 8px; }
-.qa-rank { display: inline-block; min-width: 1.6em; text-align: center; border-radius: 999px;
-  background: var(--color-accent); color: white; font-size: .8em; font-weight: 700; }
-.qa-title { font-weight: 700; flex: 1; }
-.qa-confidence { margin: 0 0 4px 4px; font-size: .9em; opacity: .85; }
-.qa-not-found-text { margin: 0; padding: 10px 14px; border-left: 4px solid #9ca3af;
-  background: var(--background-fill-secondary); border-radius: 6px; font-size: 1.08em; }
-.qa-closest { margin: 4px 0 0 4px; font-size: .92em; font-style: italic; }
-.qa-meta { font-size: .88em; opacity: .8; margin: 2px 0 6px 0; }
-.qa-file { font-size: .95em; }
-.qa-passage { margin: 0; line-height: 1.5; font-size: .95em; }
-mark.qa-sentence { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
-mark.qa-marked { background: #dbeafe; color: #1f2937; }
-.qa-also { font-size: .88em; margin-top: 6px; }
-.qa-also ul { margin: 2px 0 0 18px; }
-.qa-article summary { cursor: pointer; margin-top: 6px; font-size: .9em;
-  color: var(--color-accent); }
-.qa-article-text { max-height: 320px; overflow-y: auto; font-size: .9em; line-height: 1.5;
-  padding: 8px; border-radius: 6px; background: var(--background-fill-secondary); }
-.qa-empty { opacity: .8; }
-.qa-notice { padding: 8px 12px; border-radius: 6px; margin: 4px 0; }
-.qa-notice:empty { display: none; }
-.qa-error { background: #fee2e2; color: #991b1b; }
-.qa-ok { background: #dcfce7; color: #166534; }
-.qa-info dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0; }
-.qa-info dt { font-weight: 600; }
-.qa-info dd { margin: 0; word-break: break-all; }
-.qa-info.qa-error { padding: 8px 12px; border-radius: 6px; }
-#chat .scroll-down-button-container { left: auto; right: 14px; transform: none; }
-"""
-
-# After a reply, show the top of the newest exchange (the question, then the answer sentence)
-# rather than the bottom of its last source card, where the chat's own autoscroll would land.
-SHOW_LATEST_JS = """() => {
-  const wrap = document.querySelector("#chat .bubble-wrap");
-  const rows = wrap ? wrap.querySelectorAll(".message-row.user-row") : [];
-  const last = rows[rows.length - 1];
-  if (last) {
-    const top = last.getBoundingClientRect().top - wrap.getBoundingClientRect().top;
-    wrap.scrollTo({ top: wrap.scrollTop + top - 44 });  // below the chat's corner buttons
-  }
-}"""

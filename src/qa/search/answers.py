@@ -1,0 +1,136 @@
+"""What kind of words answer a question, and where such words stand in a sentence.
+
+A question's wording names the kind of its answer ("When ..." a date, "How many ..." a
+number, "Who ..." a person, "Where ..." a place): the answer-type step of classic extractive
+question answering (Harabagiu et al., "FALCON: boosting knowledge for answer engines",
+TREC 2000; Li and Roth, "Learning question classifiers", COLING 2002). Here it is a few
+general patterns, no model: `expected` reads the kind from the question, `spans` finds
+words of that kind in a sentence that the question does not already name.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class Kind(Enum):
+    """The kind of words that answer a question."""
+
+    DATE = "date"
+    NUMBER = "number"
+    PERSON = "person"
+    PLACE = "place"
+
+
+# The kinds whose words `spans` finds precisely enough to quote as the answer words
+# (token F1 against SQuAD's answers, BENCHMARKS.md); names are found too loosely.
+EXACT_KINDS = frozenset({Kind.DATE, Kind.NUMBER})
+
+_QUESTION_KINDS = (
+    (
+        Kind.DATE,
+        r"^(when|since when|until when)\b|\b(what|which|in what|in which) "
+        r"(year|years|month|day|date|decade|century|era|time period)\b",
+    ),
+    (
+        Kind.NUMBER,
+        r"\bhow (many|much|long|far|old|big|large|tall|high|wide|deep|heavy|often|fast)\b|"
+        r"\bwhat (is the |was the )?(percentage|percent|number|amount|proportion|population|"
+        r"size|cost|price|share|rate)\b",
+    ),
+    (Kind.PERSON, r"^(who|whom|whose)\b|\b(who|whom) (is|was|were|are|did|does)\b"),
+    (
+        Kind.PLACE,
+        r"^where\b|\b(what|which|in what|in which) (city|cities|country|countries|state|"
+        r"town|region|continent|county|island|river|nation|province|capital)\b",
+    ),
+)
+_COMPILED = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _QUESTION_KINDS)
+
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    "fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    "eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+    "dozen|dozens|half|twice|trillion"
+)
+_DATE = re.compile(
+    rf"\b(?:(?:\d{{1,2}}(?:st|nd|rd|th)? )?(?:{_MONTHS})\.?(?: \d{{1,2}}(?:st|nd|rd|th)?)?"
+    rf"(?:,? \d{{3,4}})?|\d{{1,2}}(?:st|nd|rd|th) century|(?:1\d|20)\d{{2}}s?|"
+    rf"\d{{4}}[–-]\d{{2,4}}|(?:{_NUMBER_WORDS}|[a-z]+teenth|[a-z]+tieth) century)\b"
+)
+_NUMBER = re.compile(
+    rf"(?:[$£€]\s?)?\b(?:\d[\d,.]*(?: ?%| percent)?(?: (?:{_NUMBER_WORDS}))*|"
+    rf"(?:{_NUMBER_WORDS})(?:[ -](?:{_NUMBER_WORDS}|and))*)\b",
+    re.I,
+)
+# A name: capitalised words, joined by short lowercase links ("of", "de", "van", "the").
+_NAME = re.compile(
+    r"\b[A-Z][\w'’.-]*(?:(?:\s+(?:of|de|da|del|van|von|der|la|le|bin|al|the|and))*"
+    r"\s+[A-Z][\w'’.-]*)*"
+)
+_SPAN_PATTERNS = {Kind.DATE: _DATE, Kind.NUMBER: _NUMBER, Kind.PERSON: _NAME, Kind.PLACE: _NAME}
+_WORD = re.compile(r"[\w’']+")
+# Capitalised words that are no name on their own.
+_NOT_NAMES = frozenset(
+    "a an the this that these those it its he she they his her their we our i in on at of "
+    "for by from to with as after before during when while where who what which how but "
+    "and or if however although though since until also according there here then de da "
+    "del van von der la le bin al".split()
+)
+
+
+def expected(question: str) -> Kind | None:
+    """The kind of words that answer `question`, or None when its wording does not say."""
+    for kind, pattern in _COMPILED:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def spans(sentence: str, kind: Kind, question: str = "") -> list[tuple[int, int]]:
+    """Where words of `kind` stand in `sentence`, leaving out those the question names.
+
+    Args:
+        sentence: the text to search.
+        kind: the kind of words wanted.
+        question: its words are not an answer to it ("Who succeeded Nixon?" is not
+            answered by "Nixon").
+
+    Returns:
+        (start, end) offsets into `sentence`, in order.
+    """
+    named = {word.lower() for word in _WORD.findall(question)} - _NOT_NAMES
+    found = []
+    for match in _SPAN_PATTERNS[kind].finditer(sentence):
+        start, end = match.span()
+        text = match.group()
+        words = [word.lower() for word in _WORD.findall(text)]
+        if kind in (Kind.PERSON, Kind.PLACE):
+            # Drop a leading function word capitalised at the start of a sentence.
+            while words and words[0] in _NOT_NAMES:
+                first = _WORD.search(sentence, start)
+                start = first.end() if first else end
+                text = sentence[start:end].lstrip(" \t")
+                start = end - len(text)
+                words = words[1:]
+        # A possessive or a full stop is not part of the name ("God's", "Bees.").
+        trimmed = re.sub(r"(?:['’]s|['’.])+$", "", sentence[start:end])
+        end = start + len(trimmed)
+        # A name sharing a word with the question is the question's ("Tokayev" names
+        # "Kassym-Jomart Tokayev"); a date or number must differ in some word.
+        names = kind in (Kind.PERSON, Kind.PLACE)
+        if not words or (any if names else all)(word in named for word in words):
+            continue
+        if (
+            kind in (Kind.PERSON, Kind.PLACE)
+            and (start == 0 or sentence[:start].rstrip().endswith((".", "!", "?", "«", '"', "“")))
+            and " " not in sentence[start:end]
+        ):
+            continue  # one capitalised word opening a sentence may be any word
+        found.append((start, end))
+    return found

@@ -1,0 +1,113 @@
+"""A question's context: the dates it names, whether it asks about the present, and the
+earlier question an elliptical follow-up leans on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa.index.lexical import terms
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        1,
+    )
+    for name in names
+}
+_YEAR = r"(1[89]\d\d|20\d\d)"
+_ISO = re.compile(rf"\b{_YEAR}-(\d\d)(?:-(\d\d))?\b")
+_MONTH_YEAR = re.compile(
+    rf"\b({'|'.join(sorted(_MONTHS, key=len, reverse=True))})\.?(?: \d{{1,2}},?)? {_YEAR}\b",
+    re.I,
+)
+_YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
+# "Who is the Secretary-General?", "What is the current ...": a role asked in the present.
+_PRESENT = re.compile(
+    r"^\s*(who|what|which \w+)\s+(is|are)\s+(the\s+)?(current\s+|present\s+|new\s+)?\w", re.I
+)
+# Words that point back at something named earlier.
+_POINTERS = frozenset(
+    "it its it's they them their theirs he him his she her this that these those there "
+    "then same".split()
+)
+# Question words and auxiliaries, which BM25's stopword list keeps.
+_ASKING = frozenset(
+    "who whom whose what when where which why how did does do is was were are".split()
+)
+_WORD = re.compile(r"[A-Za-z’']+")
+MIN_TERMS = 2  # a question with fewer content terms than this leans on the one before
+
+
+def named_dates(text: str) -> tuple[str, ...]:
+    """The dates `text` names, as partial ISO dates ("2024", "2024-11", "2024-11-28").
+
+    A year with a month ("November 2024", "Nov. 28, 2024") gives the month; a bare year
+    gives the year.
+    """
+    found: list[str] = []
+    taken: list[tuple[int, int]] = []
+    for match in _ISO.finditer(text):
+        found.append(match.group())
+        taken.append(match.span())
+    for match in _MONTH_YEAR.finditer(text):
+        if not any(a <= match.start() < b for a, b in taken):
+            month = _MONTHS[match.group(1).lower()]
+            found.append(f"{match.group(2)}-{month:02d}")
+            taken.append(match.span())
+    for match in _YEARS.finditer(text):
+        if not any(a <= match.start() < b for a, b in taken):
+            found.append(match.group())
+    return tuple(dict.fromkeys(found))
+
+
+def asks_present(question: str) -> bool:
+    """Whether `question` asks who or what something is now, naming no date."""
+    return bool(_PRESENT.search(question)) and not named_dates(question)
+
+
+def leans_on_history(question: str) -> bool:
+    """Whether `question` cannot stand alone: it points back ("it", "they", "that") or has
+    too few content terms of its own ("And in 2023?")."""
+    words = {word.lower() for word in _WORD.findall(question)}
+    own = [term for term in terms(question) if not term.isdigit()]
+    return bool(words & _POINTERS) or len(own) < MIN_TERMS
+
+
+def in_context(question: str, history: Sequence[str]) -> str:
+    """The text to search for `question` asked after `history` (earlier questions, oldest
+    first): the question alone when it stands alone, else the content words of the latest
+    earlier question (without the dates it named, when this one names its own) followed
+    by this question."""
+    if isinstance(history, str):  # one earlier question given bare
+        history = [history]
+    earlier = [text for text in history if isinstance(text, str) and text.strip()]
+    if not earlier or not leans_on_history(question):
+        return question
+    previous = earlier[-1]
+    if named_dates(question):
+        previous = _YEARS.sub(" ", _MONTH_YEAR.sub(" ", _ISO.sub(" ", previous)))
+    return f"{' '.join(_content_words(previous))} {question}".strip()
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of `text` that are not stopwords (lowercased, unstemmed, in order): what
+    an earlier question lends a follow-up, without its question words."""
+    import bm25s
+
+    words = bm25s.tokenize([text], stopwords="en", return_ids=False, show_progress=False)[0]
+    return [word for word in words if word not in _ASKING]

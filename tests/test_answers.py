@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.search.answers import Kind, expected, spans
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was the Collective Security Treaty signed?", Kind.DATE),
+        ("In what year did the war end?", Kind.DATE),
+        ("How many member states does the CSTO have?", Kind.NUMBER),
+        ("What percentage of voters agreed?", Kind.NUMBER),
+        ("Who chaired the 2020 videoconference?", Kind.PERSON),
+        ("Where was the treaty signed?", Kind.PLACE),
+        ("Which city hosted the 2024 session?", Kind.PLACE),
+        ("What is the primary goal of the CSTO?", None),
+    ],
+)
+def test_the_question_names_the_kind_of_its_answer(question, kind):
+    assert expected(question) is kind
+
+
+def _words(sentence: str, kind: Kind, question: str = "") -> list[str]:
+    return [sentence[start:end] for start, end in spans(sentence, kind, question)]
+
+
+def test_dates_and_numbers_are_found_with_their_offsets():
+    sentence = "The treaty was signed on May 15, 1992, in Tashkent by six states."
+    assert _words(sentence, Kind.DATE) == ["May 15, 1992"]
+    assert _words("It grew by 12.5 percent to 3 million people.", Kind.NUMBER) == [
+        "12.5 percent",
+        "3 million",
+    ]
+
+
+def test_words_the_question_names_are_not_its_answer():
+    sentence = "Vladimir Putin, who chaired the session, thanked Kassym-Jomart Tokayev."
+    assert _words(sentence, Kind.PERSON, "Did Tokayev chair it?") == ["Vladimir Putin"]
+    assert _words("In 2020 and in 2023.", Kind.DATE, "What happened in 2020?") == ["2023"]
+
+
+def test_a_capitalised_word_opening_a_sentence_is_not_a_name():
+    assert _words("Voters outside the city refused.", Kind.PERSON) == []
+    assert _words("He thanked God's servants.", Kind.PERSON) == ["God"]
+
+
+def test_exact_answer_words_stand_in_the_answer_at_their_offsets(engine):
+    result = engine.answer("How many documents did the CSTO leaders sign?", k=3)
+    assert result.exact == "14"
+    document = engine.document(result.source)
+    assert document.text[result.exact_start : result.exact_end] == result.exact
+    assert result.text[result.exact_start - result.start : result.exact_end - result.start] == (
+        result.exact
+    )
+
+
+def test_no_exact_words_for_a_question_of_no_known_kind(engine):
+    result = engine.answer("What is the primary goal of the CSTO?", k=3)
+    assert (result.exact, result.exact_start, result.exact_end) == (None, None, None)

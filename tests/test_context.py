@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.search.context import asks_present, in_context, leans_on_history, named_dates
+
+
+def test_named_dates_are_partial_iso_dates():
+    assert named_dates("Which city hosted the 2024 session?") == ("2024",)
+    assert named_dates("What was signed in November 2024 and on 2020-12-02?") == (
+        "2020-12-02",
+        "2024-11",
+    )
+    assert named_dates("How many of the 300 delegates came?") == ()
+
+
+def test_present_questions_about_a_role():
+    assert asks_present("Who is the Secretary-General of the CSTO?")
+    assert not asks_present("Who was the Secretary-General in 2020?")
+    assert not asks_present("Who is the Secretary-General in 2020?")
+
+
+@pytest.mark.parametrize("question", ["And in 2023?", "Who chaired it?", "What did they sign?"])
+def test_elliptical_follow_ups_lean_on_the_question_before(question):
+    assert leans_on_history(question)
+
+
+def test_a_question_that_stands_alone_is_searched_alone():
+    question = "Which countries originally signed the Collective Security Treaty?"
+    assert not leans_on_history(question)
+    assert in_context(question, ["Who chaired the 2020 videoconference?"]) == question
+
+
+def test_a_follow_up_naming_a_date_replaces_the_earlier_date():
+    searched = in_context("And in 2023?", ["Which city hosted the 2024 session?"])
+    assert searched == "city hosted session And in 2023?"
+    assert in_context("And in 2023?", []) == "And in 2023?"
+    assert in_context("And in 2023?", "Which city hosted the 2024 session?") == searched
+
+
+def _first_rank(result, date: str) -> int:
+    return next(rank for rank, p in enumerate(result.passages) if p.date.startswith(date))
+
+
+def test_a_year_in_the_question_moves_the_article_of_that_year_up(engine):
+    from qa import Engine
+    from qa.search.query import SearchParams
+
+    question = "Which city hosted the 2024 session?"
+    indifferent = Engine(
+        engine.corpus_dir, engine.index_dir, build_if_missing=False, params=SearchParams(dated=0)
+    )
+    before = indifferent.answer(question, k=5)
+    after = engine.answer(question, k=5)
+    assert _first_rank(after, "2024") < _first_rank(before, "2024")
+    assert after.passages[0].date.startswith("2024")
+
+
+def test_a_date_that_is_no_date_is_no_preference(engine):
+    assert engine.answer("What happened on 2024-13-45?", k=2, history="And then?").passages
+
+
+def test_a_present_question_says_as_of_the_newest_article(engine):
+    result = engine.answer("Who is the Secretary-General of the CSTO?", k=5)
+    assert result.as_of == result.passages[0].date == "2024-11-28"
+    # Of two passages of that article, the plainer sentence answers.
+    assert " ".join(result.text.split()) == (
+        "Currently, the Secretary-General is Imangali Tasmagambetov."
+    )
+    assert engine.answer("Who was the Secretary-General in 2020?", k=5).as_of is None
+
+
+def test_the_answer_to_a_present_question_does_not_depend_on_k(engine):
+    question = "Who is the Secretary-General of the CSTO?"
+    answers = [engine.answer(question, k=k) for k in (1, 2, 5)]
+    assert {(a.text, a.source, a.as_of) for a in answers} == {
+        (answers[-1].text, answers[-1].source, "2024-11-28")
+    }
+
+
+def test_a_follow_up_with_history_answers_differently_from_the_same_words_alone(engine):
+    follow_up = "What was it called?"
+    alone = engine.answer(follow_up, k=3)
+    history = ["What new position did Tokayev propose in 2020?"]
+    after = engine.answer(follow_up, k=3, history=history)
+    assert after.text != alone.text
+    assert "Special Representative of CSTO Secretary General" in after.text
