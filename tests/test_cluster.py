@@ -47,7 +47,8 @@ def _same_index(ray_index, local_index) -> None:
     assert a.passages == b.passages
     assert np.array_equal(a.sentences, b.sentences)
     for name in ("vectors", "sentence_vectors", "titled_sentence_vectors"):
-        np.testing.assert_allclose(getattr(a, name).all(), getattr(b, name).all(), atol=1e-5)
+        # Stored as float16: the two builds' floats may round to neighbouring steps (< 0.001).
+        np.testing.assert_allclose(getattr(a, name).all(), getattr(b, name).all(), atol=1e-3)
     np.testing.assert_array_equal(a.pieces.offsets, b.pieces.offsets)
     np.testing.assert_array_equal(a.pieces.first, b.pieces.first)
     # Sign bits: the two builds' float pieces agree within about 2e-3, so components that

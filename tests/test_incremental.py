@@ -88,7 +88,9 @@ def test_an_incremental_build_equals_a_full_one(corpus_copy, index_copy, tmp_pat
     assert np.array_equal(incremental.sentences, full.sentences)
     for name in ("vectors", "sentence_vectors"):
         ours, theirs = getattr(incremental, name), getattr(full, name)
-        assert np.allclose(ours.all(), theirs.all(), atol=1e-5)
+        # One float16 step (under 0.001 for unit vectors): a passage embedded in another
+        # batch can round the other way.
+        assert np.allclose(ours.all(), theirs.all(), atol=1e-3)
     question = "Who is the Secretary-General of the CSTO?"
     for lexical in ("lexical", "lexical_sentences"):
         assert np.array_equal(
