@@ -7,6 +7,11 @@ top candidates; every candidate then gets all five scores, which are z-normalise
 candidates and summed with equal weights. The best few of those (`SearchParams.rerank`) are
 then reranked by adding MaxSim (see `maxsim`) of the passage and of its best sentence, again
 z-normalised.
+
+A follow-up read in context is searched twice, in context and as asked (`_readings`): both
+readings nominate candidates, score all of them on every leg and in the rerank, and their
+fused scores add up, the words as asked weighted by `SearchParams.asked`. Any other
+question is one reading.
 """
 
 from __future__ import annotations
