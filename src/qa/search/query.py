@@ -153,7 +153,8 @@ class Query:
             embedder: embeds it for the dense legs; None for BM25 alone.
             history: earlier questions of the same conversation, oldest first. A question
                 that points back ("Who chaired it?") or has too few words of its own
-                ("And in 2023?") is searched together with the latest of them.
+                ("And in 2023?") is searched together with the latest of them, and also
+                as asked (`asked`).
         """
         searched = in_context(text, history)
         dates = named_dates(text) or named_dates(searched)

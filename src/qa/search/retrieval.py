@@ -17,6 +17,7 @@ question is one reading.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,13 +68,14 @@ class Match:
 
 @dataclass
 class _Candidates:
-    """The candidate passages, their sentences, and every leg's score for both."""
+    """The candidate passages, their sentences, and every leg's score for both, for each
+    reading of the question."""
 
     passages: np.ndarray
     sentences: np.ndarray  # sentence numbers, grouped by passage
     owner: np.ndarray  # for each of `sentences`, its passage's position in `passages`
     groups: np.ndarray  # where each passage's sentences begin in `sentences`
-    readings: list[_Legs]  # the question's readings (see `_readings`), each with its legs
+    readings: list[_Reading]  # the question's readings (see `_readings`), with their legs
     # The candidates' passage and sentence vectors, when the dense legs fetched them.
     passage_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
@@ -90,19 +92,24 @@ class _Candidates:
             weights += [reading.weight] * (len(PASSAGE_LEGS) + len(SENTENCE_LEGS))
         return fuse(legs, weights)
 
-    def sentence_scores(self, rows: slice | np.ndarray = slice(None), extra=()) -> np.ndarray:
-        """The fused sentence legs of the sentences `rows` (all by default), each reading's
-        `extra` legs (one per reading, scoring those rows) fused with its own."""
+    def sentence_scores(
+        self, rows: slice | np.ndarray = slice(None), maxsims: Sequence[np.ndarray] = ()
+    ) -> np.ndarray:
+        """The fused scores of the sentences `rows` (all by default): each reading's sentence
+        legs, and its sentence MaxSim when `maxsims` gives one per reading (for those rows),
+        the readings summed by weight."""
         legs, weights = [], []
         for number, reading in enumerate(self.readings):
-            mine = [leg[rows] for leg in reading.sentence_legs] + list(extra[number : number + 1])
+            mine = [leg[rows] for leg in reading.sentence_legs]
+            if maxsims:
+                mine.append(maxsims[number])
             legs += mine
             weights += [reading.weight] * len(mine)
         return fuse(legs, weights)
 
 
 @dataclass
-class _Legs:
+class _Reading:
     """One reading of the question: its weight, its word pieces for MaxSim, and each
     leg's scores of the candidates (passage legs) and of their sentences (sentence legs)."""
 
@@ -310,7 +317,9 @@ def _score_candidates(
         if bm25_sentences is not None:
             sentence_legs[Leg.BM25_SENTENCE] = bm25_sentences[sentences]
         readings.append(
-            _Legs(weight, reading.pieces, list(passage_legs.values()), list(sentence_legs.values()))
+            _Reading(
+                weight, reading.pieces, list(passage_legs.values()), list(sentence_legs.values())
+            )
         )
     return _Candidates(
         passages=passages,
