@@ -35,17 +35,20 @@ PAIRS = Path(__file__).resolve().parent / "followups.jsonl"
 
 
 def _ask(
-    engine: Engine, rows: list[dict], histories: list[list[str] | None]
-) -> tuple[Tally, float]:
-    """Ask every row's question with its history; the tally and the median milliseconds."""
-    tally, times = Tally(), []
-    for row, history in zip(rows, histories):
-        start = time.perf_counter()
-        result = engine.answer(row["q"], k=5, history=history)
-        times.append(1000 * (time.perf_counter() - start))
-        hits = [contains_answer(p.text, row["a"]) for p in result.passages]
-        tally.add(hits, contains_answer(result.text, row["a"]))
-    return tally, statistics.median(times)
+    engine: Engine, rows: list[dict], ways: list[list[list[str] | None]]
+) -> list[tuple[Tally, float]]:
+    """Ask every row's question once per way of asking (a history for each row); per way,
+    the tally and the median milliseconds. The ways take turns on each row, so a change of
+    the machine's load falls on all of them alike."""
+    tallies, times = [Tally() for _ in ways], [[] for _ in ways]
+    for number, row in enumerate(rows):
+        for tally, spent, histories in zip(tallies, times, ways):
+            start = time.perf_counter()
+            result = engine.answer(row["q"], k=5, history=histories[number])
+            spent.append(1000 * (time.perf_counter() - start))
+            hits = [contains_answer(p.text, row["a"]) for p in result.passages]
+            tally.add(hits, contains_answer(result.text, row["a"]))
+    return [(tally, statistics.median(spent)) for tally, spent in zip(tallies, times)]
 
 
 def _line(label: str, tally: Tally, milliseconds: float) -> str:
@@ -83,11 +86,10 @@ def main() -> None:
     print(f"{title} (asked {args.asked}, topic {args.topic})\n")
     print("| asked | hit@1 | hit@5 | answer sentence | median ms |")
     print("|---|---|---|---|---|")
-    tallies = []
-    for label, histories in ways:
-        tally, milliseconds = _ask(engine, rows, histories)
-        tallies.append(tally)
+    results = _ask(engine, rows, [histories for _, histories in ways])
+    for (label, _), (tally, milliseconds) in zip(ways, results):
         print(_line(label, tally, milliseconds))
+    tallies = [tally for tally, _ in results]
     if args.each:
         print("\n| earlier question | question | with history | alone |\n|---|---|---|---|")
         for row, history, *both in zip(
