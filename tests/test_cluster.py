@@ -47,11 +47,14 @@ def _same_index(ray_index, local_index) -> None:
     assert a.passages == b.passages
     assert np.array_equal(a.sentences, b.sentences)
     for name in ("vectors", "sentence_vectors", "titled_sentence_vectors"):
-        np.testing.assert_allclose(getattr(a, name).all(), getattr(b, name).all(), atol=1e-5)
+        # Stored as float16: the two builds' floats may round to neighbouring steps (< 0.001).
+        np.testing.assert_allclose(getattr(a, name).all(), getattr(b, name).all(), atol=1e-3)
     np.testing.assert_array_equal(a.pieces.offsets, b.pieces.offsets)
     np.testing.assert_array_equal(a.pieces.first, b.pieces.first)
-    pieces_a, pieces_b = (np.asarray(x.pieces.vectors, np.float32) for x in (a, b))
-    np.testing.assert_allclose(pieces_a, pieces_b, atol=2e-3)
+    # Sign bits: the two builds' float pieces agree within about 2e-3, so components that
+    # close to zero may take the other sign (measured: 0.4% of the bits on the seed corpus).
+    bits_a, bits_b = (np.unpackbits(np.asarray(x.pieces.codes), axis=1) for x in (a, b))
+    assert bits_a.shape == bits_b.shape and (bits_a != bits_b).mean() < 1e-2
 
 
 def _answers(corpus, index) -> list[tuple[str, list[tuple[str, int, int]]]]:

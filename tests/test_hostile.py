@@ -301,9 +301,9 @@ def test_web_ask_answers_a_question_with_lone_surrogates_and_says_why_it_refuses
 
 NPY_FILES = [
     "sentences.npy",
-    "tokens.npy",
-    "tokens-first.npy",
-    "tokens-offsets.npy",
+    "pieces.npy",
+    "pieces-first.npy",
+    "pieces-offsets.npy",
     "bm25/data.csc.index.npy",
     "bm25/indices.csc.index.npy",
     "bm25/indptr.csc.index.npy",
@@ -325,7 +325,7 @@ def test_an_empty_npy_makes_the_index_unusable_naming_the_fix(built, tmp_path, n
 
 def test_qa_ask_and_plain_qa_index_on_an_empty_npy(copies):
     corpus, index = copies
-    (current_generation(index) / "tokens.npy").write_bytes(b"")
+    (current_generation(index) / "pieces.npy").write_bytes(b"")
     where = ["--corpus", str(corpus), "--index", str(index)]
     code, out, err = _run(["ask", GOOD_QUESTION, *where])
     assert code == 1 and out == "" and err.count("\n") == 1 and "qa index --full" in err
@@ -394,9 +394,10 @@ def test_a_full_disk_gives_one_line_and_leaves_the_index_as_it_was(copies, tmp_p
     corpus, index = copies
     disk = tmp_path / "disk"
     disk.mkdir()
-    used = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
-    # Room for the live generation, not for a second one.
-    if not _mount("-t", "tmpfs", "-o", f"size={used // 1024 + 256}k", "tmpfs", str(disk)):
+    # tmpfs counts whole 4 KB pages per file.
+    pages = sum(-(-p.stat().st_size // 4096) for p in index.rglob("*") if p.is_file())
+    # Room for the live generation and half as much again, not for a second one.
+    if not _mount("-t", "tmpfs", "-o", f"size={4 * (pages + pages // 2)}k", "tmpfs", str(disk)):
         pytest.skip("mounting a small tmpfs is not permitted here")
     try:
         shutil.copytree(index, disk / "index")

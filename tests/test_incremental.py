@@ -68,7 +68,7 @@ def test_editing_one_file_embeds_only_its_passages_and_sentences(corpus_copy, in
             assert np.array_equal(rows.sentences, old.sentences)
             assert np.array_equal(rows.sentence_vectors, old.sentence_vectors)
             assert np.array_equal(rows.titled_sentence_vectors, old.titled_sentence_vectors)
-            assert np.array_equal(rows.pieces.vectors, old.pieces.vectors)
+            assert np.array_equal(rows.pieces.codes, old.pieces.codes)
             assert np.array_equal(rows.pieces.offsets, old.pieces.offsets)
     result = Engine(corpus_copy, index_copy).answer("What did the delegates plant?", k=1)
     assert result.text == "The delegates also planted a cedar in Astana."
@@ -88,7 +88,9 @@ def test_an_incremental_build_equals_a_full_one(corpus_copy, index_copy, tmp_pat
     assert np.array_equal(incremental.sentences, full.sentences)
     for name in ("vectors", "sentence_vectors"):
         ours, theirs = getattr(incremental, name), getattr(full, name)
-        assert np.allclose(ours.all(), theirs.all(), atol=1e-5)
+        # One float16 step (under 0.001 for unit vectors): a passage embedded in another
+        # batch can round the other way.
+        assert np.allclose(ours.all(), theirs.all(), atol=1e-3)
     question = "Who is the Secretary-General of the CSTO?"
     for lexical in ("lexical", "lexical_sentences"):
         assert np.array_equal(

@@ -26,7 +26,7 @@ def test_split_then_join_gives_the_same_index(seed_index):
     assert np.array_equal(
         _vectors(joined.titled_sentence_vectors), _vectors(stored.titled_sentence_vectors)
     )
-    for name in ("vectors", "first", "offsets"):
+    for name in ("codes", "first", "offsets"):
         assert np.array_equal(getattr(joined.pieces, name), getattr(stored.pieces, name))
     assert np.array_equal(joined.lexical.scores(QUESTION), stored.lexical.scores(QUESTION))
     assert np.array_equal(
@@ -60,4 +60,4 @@ def test_joining_a_subset_in_another_order_renumbers_passages_and_sentences(seed
     assert len(joined.vectors) == len(joined.passages)
     assert len(joined.sentence_vectors) == len(joined.sentences) == joined.lexical_sentences.size
     assert len(joined.pieces) == len(joined.passages)
-    assert np.array_equal(joined.pieces.vectors[: len(last.pieces.vectors)], last.pieces.vectors)
+    assert np.array_equal(joined.pieces.codes[: len(last.pieces.codes)], last.pieces.codes)

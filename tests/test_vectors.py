@@ -49,7 +49,7 @@ def test_the_kind_switches_at_the_threshold():
 
 
 def test_build_makes_the_kind_its_size_calls_for(rows, approximate):
-    assert isinstance(vectors.build(rows[:100], exact_up_to=100), faiss.IndexFlatIP)
+    assert vectors.Kind.of(vectors.build(rows[:100], exact_up_to=100)) is vectors.Kind.EXACT
     assert isinstance(approximate, faiss.IndexIVFScalarQuantizer)
     assert Kind.of(approximate) is Kind.IVF_SQ8
     assert approximate.ntotal == len(rows)
@@ -79,8 +79,16 @@ def test_approximate_recall_at_10_is_at_least_095(queries, exact, approximate):
 
 def test_reconstruct_batch_works_on_both_kinds(rows, exact, approximate):
     ids = np.array([3, 4000, 17], dtype=np.int64)
-    assert np.array_equal(exact.reconstruct_batch(ids), rows[ids])
+    halved = rows[ids].astype(np.float16).astype(np.float32)  # the exact kind keeps float16
+    assert np.array_equal(exact.reconstruct_batch(ids), halved)
     assert np.abs(approximate.reconstruct_batch(ids) - rows[ids]).max() < 0.02  # 8-bit codes
+
+
+def test_exact_rows_read_back_build_the_same_index(rows):
+    """What lets an unchanged document's vectors pass to the next generation bit for bit."""
+    first = vectors.VectorIndex.build(rows[:500], rows.shape[1])
+    again = vectors.VectorIndex.build(first.all(), rows.shape[1])
+    assert np.array_equal(again.all(), first.all())
 
 
 @pytest.mark.parametrize("kind", ["exact", "approximate"])
@@ -89,7 +97,7 @@ def test_a_filter_keeps_only_the_given_ids(request, rows, queries, kind):
     allowed = np.arange(1, len(rows), 7, dtype=np.int64)
     scores, found = vectors.search(index, queries, 10, ids=allowed)
     assert (found >= 0).all() and np.isin(found, allowed).all()
-    exact = rows[allowed] @ queries.T
+    exact = index.reconstruct_batch(allowed) @ queries.T  # the rows as stored
     assert (found[:, 0] == allowed[np.argmax(exact, axis=0)]).all()
 
 

@@ -25,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settle_threads()
     args = _parser().parse_args(argv)
     try:
+        if args.device:
+            from qa.embed import choose_device
+
+            os.environ["QA_DEVICE"] = choose_device(args.device)  # every model load reads it
         return args.run(args)
     except ValueError as error:
         print(f"qa: {error}", file=sys.stderr)
@@ -262,6 +266,11 @@ def _parser() -> argparse.ArgumentParser:
             "--index",
             default=os.environ.get("QA_INDEX", "index"),
             help="index folder (default: $QA_INDEX or index/)",
+        )
+        command.add_argument(
+            "--device",
+            help="where the model runs: cpu, cuda, cuda:N or mps "
+            "(default: $QA_DEVICE, else cuda when torch sees a GPU, else cpu)",
         )
         return command
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,31 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BATCH = 64  # texts per forward pass
+DEVICES = ("cpu", "cuda", "mps")  # what torch runs the model on; "cuda:1" picks a GPU
+
+
+def choose_device(requested: str | None = None) -> str:
+    """The torch device to embed on: `requested`, else `$QA_DEVICE`, else `cuda` when torch
+    sees a GPU, else `cpu`.
+
+    Raises:
+        ValueError: an unknown device, or a GPU that torch does not see.
+    """
+    import torch
+
+    device = (requested or os.environ.get("QA_DEVICE") or "").strip().lower()
+    if not device:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    kind, _, number = device.partition(":")
+    if kind not in DEVICES or (number and not (kind == "cuda" and number.isdigit())):
+        raise ValueError(
+            f"unknown device {device!r}; choose one of: {', '.join(DEVICES)} (or cuda:N)"
+        )
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no GPU: use cpu")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no Apple GPU: use cpu")
+    return device
 
 
 class Embedder:
@@ -22,15 +48,17 @@ class Embedder:
 
     Args:
         name: the model's name or folder.
-        device: where it runs ("cpu", or "cuda" on a GPU worker of a cluster build).
+        device: the torch device (see `choose_device`); None chooses.
     """
 
-    def __init__(self, name: str = DEFAULT_MODEL, device: str = "cpu") -> None:
+    def __init__(self, name: str = DEFAULT_MODEL, device: str | None = None) -> None:
         self.name = name
-        self.model = _load(name, device)
+        self.device = choose_device(device)
+        self.model = _load(name, self.device)
         self.dimension = int(self.model.get_embedding_dimension())
         # [CLS] and [SEP] take two of the model's positions.
         self.max_tokens = int(self.model.max_seq_length) - 2
+        self._special = frozenset(self.model.tokenizer.all_special_tokens)
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -60,11 +88,12 @@ class Embedder:
     def encode_with_tokens(
         self, texts: Sequence[str], progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """Embed `texts`, and keep each text's word-piece embeddings from the same pass.
+        """Embed `texts`, and keep each text's content word pieces from the same pass.
 
         Returns:
-            The unit-length text vectors; per text, its word pieces' unit-length vectors
-            (float16, [CLS] and [SEP] left out); per text, each piece's character offset.
+            The unit-length text vectors; per text, its content word pieces' unit-length
+            vectors (`content`: as the question side reads them); per text, each of those
+            pieces' character offset.
         """
         from tqdm.auto import tqdm
 
@@ -81,30 +110,48 @@ class Embedder:
                 for i, text_offsets, output in zip(rows, spans, outputs):
                     vectors[i] = _unit(output["sentence_embedding"].float().cpu().numpy())
                     length = int(output["attention_mask"].sum())
-                    token_vectors = output["token_embeddings"][1 : length - 1].float().cpu()
-                    pieces[i] = _unit(token_vectors.numpy()).astype(np.float16)
-                    offsets[i] = text_offsets[: len(pieces[i])]
+                    keep = np.array(
+                        self.content(output["input_ids"][1 : length - 1].tolist()), dtype=np.int64
+                    )
+                    tokens = output["token_embeddings"][1 : length - 1][keep]
+                    pieces[i] = _unit(tokens.float().cpu().numpy())
+                    offsets[i] = text_offsets[keep]
                 bar.update(len(rows))
         return vectors, pieces, offsets
 
     def encode_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's unit-length vector, shape (1, dimension), and the unit vectors of
-        its content word pieces (stopwords and punctuation left out) for `maxsim`."""
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
+        its content word pieces (`content`: stopwords and punctuation left out) for `maxsim`.
 
-        output = self.model.encode([question], output_value=None)[0]
-        vector = _unit(output["sentence_embedding"].float().cpu().numpy())[None, :]
-        ids = output["input_ids"][: int(output["attention_mask"].sum())].tolist()
-        tokens = self.model.tokenizer.convert_ids_to_tokens(ids)
-        keep = [
+        One forward pass of the model, called directly: `SentenceTransformer.encode`'s
+        batching and bookkeeping cost about a tenth of a question's time (BENCHMARKS.md).
+        """
+        import torch
+
+        features = self.model.preprocess([question])
+        if self.device != "cpu":
+            features = {
+                k: v.to(self.device) if torch.is_tensor(v) else v for k, v in features.items()
+            }
+        with torch.inference_mode():
+            output = self.model(features)
+        vector = _unit(output["sentence_embedding"][0].float().cpu().numpy())[None, :]
+        ids = output["input_ids"][0][: int(output["attention_mask"][0].sum())].tolist()
+        keep = self.content(ids)
+        pieces = _unit(output["token_embeddings"][0][keep].float().cpu().numpy())
+        return vector, pieces.reshape(-1, self.dimension)
+
+    def content(self, ids: Sequence[int]) -> list[int]:
+        """Which of these token ids are content word pieces: not special, not a stopword,
+        with a letter or digit. MaxSim reads only these, on both sides."""
+        tokens = self.model.tokenizer.convert_ids_to_tokens(list(ids))
+        return [
             i
             for i, token in enumerate(tokens)
-            if token not in self.model.tokenizer.all_special_tokens
-            and token not in STOPWORDS_EN_PLUS
+            if token not in self._special
+            and token not in _stopwords()
             and any(c.isalnum() for c in token)
         ]
-        pieces = _unit(output["token_embeddings"][keep].float().cpu().numpy())
-        return vector, pieces.reshape(-1, self.dimension)
 
     def piece_offsets(self, texts: list[str]) -> list[np.ndarray]:
         """Each word piece's start in its text, as the model tokenizes it (no [CLS]/[SEP])."""
@@ -120,19 +167,31 @@ class Embedder:
         ]
 
 
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS)
+
+
 def _unit(rows: np.ndarray) -> np.ndarray:
     """Scale rows (or one vector) to unit length."""
     norms = np.linalg.norm(rows, axis=-1, keepdims=True)
     return (rows / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def load_embedder(name: str = DEFAULT_MODEL, device: str | None = None) -> Embedder:
+    """One `Embedder` per model name and device for the life of the process; `device` None
+    chooses (`choose_device`)."""
+    return _cached(name, choose_device(device))
+
+
 @lru_cache(maxsize=2)
-def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """One `Embedder` per model name for the life of the process."""
-    return Embedder(name)
+def _cached(name: str, device: str) -> Embedder:
+    return Embedder(name, device)
 
 
-def _load(name: str, device: str = "cpu") -> SentenceTransformer:
+def _load(name: str, device: str) -> SentenceTransformer:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as error:  # pragma: no cover - a broken install

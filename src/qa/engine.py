@@ -276,6 +276,7 @@ class Engine:
             passage=top.text,
             sentence=top.sentence,
             margin=hits[0].score - hits[1].score if len(hits) > 1 else 0.0,
+            date=top.date,
         )
         probability = round(self.model.confidence(signals), 4)
         answer = Answer(

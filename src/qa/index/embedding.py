@@ -23,7 +23,7 @@ class Embedded:
 
     Attributes:
         passage_vectors: unit-length float32, one row per passage.
-        pieces: per passage, its word pieces' unit-length float16 vectors.
+        pieces: per passage, its content word pieces' unit-length vectors.
         offsets: per passage, each word piece's character offset in its headed text.
         sentence_vectors, titled_vectors: unit-length float32, one row per sentence.
     """

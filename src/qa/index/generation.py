@@ -2,7 +2,7 @@
 
     gen-<time>-<pid>/   manifest.json, documents.jsonl, passages.jsonl, vectors.faiss,
                         sentences.npy, sentences.faiss, sentences-titled.faiss,
-                        tokens.npy, tokens-first.npy, tokens-offsets.npy,
+                        pieces.npy, pieces-first.npy, pieces-offsets.npy,
                         bm25/, bm25-sentences/
 
 Plain files, no pickle. `read_index` loads the live one and checks that its parts agree;
@@ -134,8 +134,8 @@ def _read_generation(index_dir: Path, path: Path | None, mmap: bool) -> StoredIn
         sentence_vectors = VectorIndex.load(path / "sentences.faiss", mmap)
         reading = "sentences-titled.faiss"
         titled_sentence_vectors = VectorIndex.load(path / "sentences-titled.faiss", mmap)
-        reading = "tokens*.npy"
-        pieces = WordPieces.load(path)
+        reading = "pieces*.npy"
+        pieces = WordPieces.load(path, vectors.dimension)
         reading = "bm25/"
         lexical = Lexical.load(path / "bm25", len(passages))
         reading = "bm25-sentences/"
@@ -164,7 +164,7 @@ def _read_generation(index_dir: Path, path: Path | None, mmap: bool) -> StoredIn
                 f"the index in {index_dir}/ has {len(counted)} sentence vectors but "
                 f"{len(sentences)} sentences: {_REBUILD}"
             )
-    if len(pieces) != len(passages) or pieces.first[-1] != len(pieces.vectors):
+    if len(pieces) != len(passages) or pieces.first[-1] != pieces.pieces:
         raise IndexUnusable(
             f"the index in {index_dir}/ has word pieces for {len(pieces)} passages but "
             f"{len(passages)} passages: {_REBUILD}"
@@ -218,7 +218,7 @@ def write_index(index_dir: Path, index: StoredIndex, manifest: Manifest) -> Path
 
 def _estimated_bytes(index: StoredIndex) -> int:
     """Roughly how many bytes a generation of `index` takes on disk."""
-    arrays = (index.sentences, index.pieces.vectors, index.pieces.first, index.pieces.offsets)
+    arrays = (index.sentences, index.pieces.codes, index.pieces.first, index.pieces.offsets)
     total = sum(array.nbytes for array in arrays)
     for vectors in (index.vectors, index.sentence_vectors, index.titled_sentence_vectors):
         code = int(getattr(vectors.faiss, "code_size", 4 * vectors.dimension))

@@ -60,8 +60,8 @@ class Signals:
         passage_coverage: share of the question's content words (stemmed, stopwords and
             question words left out) found in the top passage or its title.
         sentence_coverage: the same share in the answer sentence.
-        missing_numbers: share of the question's numbers that the answer sentence lacks
-            (0 when the question has none).
+        missing_numbers: share of the question's numbers that neither the answer sentence
+            nor the article's title and date contain (0 when the question has none).
         missing_names: share of the question's capitalised words (its first word aside) that
             neither the answer sentence nor the article title contains (0 when it has none).
         negation_mismatch: 1 when one of question and sentence holds a negation and the
@@ -86,9 +86,16 @@ class Signals:
 
 
 def signals(
-    question: str, match: Match, title: str, passage: str, sentence: str, margin: float
+    question: str,
+    match: Match,
+    title: str,
+    passage: str,
+    sentence: str,
+    margin: float,
+    date: str | None = None,
 ) -> Signals:
-    """The signals of an answer: `sentence` from `passage`, of the article titled `title`."""
+    """The signals of an answer: `sentence` from `passage`, of the article titled `title`
+    and dated `date` (ISO, or None)."""
     return Signals(
         passage_cosine=match.passage_cosine,
         sentence_cosine=match.sentence_cosine,
@@ -96,7 +103,7 @@ def signals(
         sentence_maxsim=match.sentence_maxsim,
         passage_coverage=_coverage(question, f"{title}\n{passage}"),
         sentence_coverage=_coverage(question, sentence),
-        missing_numbers=_missing_numbers(question, sentence),
+        missing_numbers=_missing_numbers(question, f"{title}\n{date or ''}\n{sentence}"),
         missing_names=_missing_names(question, f"{title}\n{sentence}"),
         negation_mismatch=float(_negated(question) != _negated(sentence)),
         margin=margin,
