@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from qa.index.lexical import terms
 from qa.search.context import asks_present, in_context, leans_on_history, named_dates
+from qa.search.query import Query, SearchParams
 
 
 def test_named_dates_are_partial_iso_dates():
@@ -36,6 +38,16 @@ def test_a_follow_up_naming_a_date_replaces_the_earlier_date():
     assert searched == "city hosted session And in 2023?"
     assert in_context("And in 2023?", []) == "And in 2023?"
     assert in_context("And in 2023?", "Which city hosted the 2024 session?") == searched
+
+
+def test_a_follow_up_is_searched_in_context_and_as_asked():
+    query = Query.read("Who chaired it?", history=["What did the leaders discuss in 2020?"])
+    assert query.searched == "leaders discuss 2020 Who chaired it?"
+    assert query.terms == terms(query.searched)
+    assert query.asked is not None and query.asked.terms == terms("Who chaired it?")
+    assert query.asked.dates == query.dates == ("2020",)
+    alone = Query.read("Who chaired the 2020 session?", history=["Which city hosted it?"])
+    assert alone.asked is None and alone.searched == alone.text
 
 
 def _first_rank(result, date: str) -> int:
@@ -85,3 +97,43 @@ def test_a_follow_up_with_history_answers_differently_from_the_same_words_alone(
     after = engine.answer(follow_up, k=3, history=history)
     assert after.text != alone.text
     assert "Special Representative of CSTO Secretary General" in after.text
+
+
+def _engine(engine, **params):
+    from qa import Engine
+
+    return Engine(
+        engine.corpus_dir, engine.index_dir, build_if_missing=False, params=SearchParams(**params)
+    )
+
+
+def test_a_follow_up_keeps_its_own_words_beside_the_earlier_question(engine):
+    # The earlier question's words alone pull the article's lead first; the follow-up's
+    # own "chaired", searched beside them, finds the chair.
+    history = ["What did the CSTO leaders discuss at the December 2020 videoconference?"]
+    after = engine.answer("Who chaired it?", k=3, history=history)
+    assert "Vladimir Putin, who chaired the session" in after.text
+    in_context_only = _engine(engine, asked=0).answer("Who chaired it?", k=3, history=history)
+    assert "who chaired the session" not in in_context_only.text
+
+
+def test_a_follow_up_prefers_the_article_that_answered_the_earlier_question(engine):
+    earlier = "When was the Collective Security Treaty signed?"
+    source = engine.answer(earlier, k=1).source
+    after = engine.answer("Where was it signed?", k=3, history=[earlier])
+    assert after.source == source and "Tashkent" in after.text
+    without = _engine(engine, topic=0).answer("Where was it signed?", k=3, history=[earlier])
+    assert without.source != source
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question"),
+    [
+        ("Which city hosted the 2024 session?", "Who is the President of Tajikistan?"),
+        ("What is the primary goal of the CSTO?", "Who chaired the 2020 videoconference?"),
+    ],
+)
+def test_a_question_on_another_subject_keeps_its_answer(engine, earlier, question):
+    alone = engine.answer(question, k=3)
+    after = engine.answer(question, k=3, history=[earlier])
+    assert (after.text, after.source) == (alone.text, alone.source)

@@ -44,6 +44,16 @@ def test_rerank_by_hand():
     assert np.argsort(-rerank(fused, top, [maxsim])).tolist() == [0, 4, 2, 1, 3]
 
 
+def test_rerank_weighs_each_leg():
+    fused = np.array([3.0, 2.0, 1.0])
+    top = np.array([0, 1, 2])
+    leg = np.array([0.0, 0.0, 3.0])  # z-scores (-1/sqrt(2), -1/sqrt(2), sqrt(2))
+    z = math.sqrt(3 / 2)
+    half = [z - 0.5 / math.sqrt(2), -0.5 / math.sqrt(2), -z + 0.5 * math.sqrt(2)]
+    assert rerank(fused, top, [leg], [0.5]) == pytest.approx(half)
+    assert rerank(fused, top, [leg], [1.0]).tolist() == rerank(fused, top, [leg]).tolist()
+
+
 def test_reciprocal_rank_fusion_by_hand():
     fused = reciprocal_rank([[7, 3], [3, 9]], k=60)
     assert fused[3] == pytest.approx(1 / (60 + 2) + 1 / (60 + 1))

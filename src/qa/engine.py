@@ -256,9 +256,11 @@ class Engine:
         ]
         query = Query.read(question, loaded.embedder, earlier)
         preferred = _dated(loaded.filter, query.dates)
+        topic = self._earlier_article(loaded, earlier, allowed)
         # More passages than asked for: the top one's margin needs the second, and a
         # question about the present chooses among the first few, whatever `k` is.
-        hits = search(index, query, max(k, PRESENT_CANDIDATES), self.params, allowed, preferred)
+        depth = max(k, PRESENT_CANDIDATES)
+        hits = search(index, query, depth, self.params, allowed, preferred, topic)
         if not hits:
             return Answer(question, ""), None
         as_of = None
@@ -292,6 +294,27 @@ class Engine:
             found=probability >= self.threshold,
         )
         return answer, signals
+
+    def _earlier_article(
+        self, loaded: _Loaded, earlier: list[str], allowed: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The passages of the article whose passage answers the latest earlier question
+        best (that question read in the context of the ones before it); None without one.
+
+        A conversation mostly stays on one article, so `SearchParams.topic` moves that
+        article's passages up a little for every question asked after another: a
+        preference, not a filter, so a question on another subject still finds its own.
+        """
+        texts = [text for text in earlier if text.strip()]
+        if not texts or not self.params.topic:
+            return None
+        previous = Query.read(texts[-1], loaded.embedder, texts[:-1])
+        preferred = _dated(loaded.filter, previous.dates)
+        hits = search(loaded.index, previous, 1, self.params, allowed, preferred)
+        if not hits:
+            return None
+        document = loaded.index.documents[loaded.index.passages[hits[0].passage].doc]
+        return loaded.filter.mask(sources=[document.source])
 
     def _snapshot(self) -> _Loaded:
         """The loaded generation, after switching to a newer live one if another build made it.

@@ -92,7 +92,14 @@ def in_context(question: str, history: Sequence[str]) -> str:
     """The text to search for `question` asked after `history` (earlier questions, oldest
     first): the question alone when it stands alone, else the content words of the latest
     earlier question (without the dates it named, when this one names its own) followed
-    by this question."""
+    by this question.
+
+    Only the content words are carried, so the earlier question's wording ("What did ...
+    discuss") does not outweigh the follow-up's. Retrieval searches this text and, for a
+    follow-up, the question as asked beside it (`qa.search.query.Query.asked`), so the
+    earlier words disambiguate ("it" is the 2020 videoconference) while the follow-up's
+    own ("chaired") still choose the passage.
+    """
     if isinstance(history, str):  # one earlier question given bare
         history = [history]
     earlier = [text for text in history if isinstance(text, str) and text.strip()]

@@ -30,16 +30,22 @@ def fuse(legs: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     return total
 
 
-def rerank(scores: np.ndarray, top: np.ndarray, legs: Sequence[np.ndarray]) -> np.ndarray:
+def rerank(
+    scores: np.ndarray,
+    top: np.ndarray,
+    legs: Sequence[np.ndarray],
+    weights: Sequence[float] | None = None,
+) -> np.ndarray:
     """Scores after reranking the candidates `top` by more evidence.
 
-    Each of them scores z(its score among `top`) plus z(its score on each leg), the legs
-    scoring `top` in its order. Every other candidate keeps its gaps to the lowest of `top`
-    and is moved below the lowest reranked one, so it keeps its place after them.
+    Each of them scores z(its score among `top`) plus z(its score on each leg) times the
+    leg's weight (1 when no weights are given), the legs scoring `top` in its order. Every
+    other candidate keeps its gaps to the lowest of `top` and is moved below the lowest
+    reranked one, so it keeps its place after them.
     """
     reranked = zscore(scores[top])
-    for leg in legs:
-        reranked = reranked + zscore(leg)
+    for leg, weight in zip(legs, weights or [1.0] * len(legs)):
+        reranked = reranked + weight * zscore(leg)
     rest = np.setdiff1d(np.arange(len(scores)), top)
     moved = np.asarray(scores, dtype=np.float64).copy()
     moved[rest] = reranked.min() - 1.0 - (scores[top].min() - scores[rest])

@@ -18,6 +18,11 @@ RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.I)
 ANSWER_TYPE = 6.0  # added to a sentence's fused score when it holds the expected kind of words
 DATED = 3.0  # added to a passage's fused score when its article is dated as the question says
+# A follow-up (BENCHMARKS.md, "Follow-up questions"): the weight of its own words searched
+# beside its reading in context (weight 1), and what is added to passages of the article
+# that answered the question before it.
+ASKED = 0.5
+TOPIC = 1.0
 
 
 class Mode(Choice):
@@ -79,6 +84,11 @@ class SearchParams:
             off. Measured in BENCHMARKS.md.
         dated: added to a passage's score when its article is dated in a year or month the
             question names (a preference, not a filter); 0 turns it off.
+        asked: for a follow-up that leans on the question before it, the weight of a
+            second search of its own words beside the search of its reading in context
+            (weight 1); 0 searches the reading in context alone.
+        topic: added to a follow-up's passages of the article whose passage answers the
+            earlier question best (a preference, not a filter); 0 turns it off.
     """
 
     mode: Mode = Mode.HYBRID
@@ -87,6 +97,8 @@ class SearchParams:
     legs: tuple[Leg, ...] = field(default=())
     answer_type: float = ANSWER_TYPE
     dated: float = DATED
+    asked: float = ASKED
+    topic: float = TOPIC
 
     def __post_init__(self) -> None:
         # Accept names as given by a command line or a caller, keep the enums.
@@ -118,7 +130,9 @@ class Query:
             naming none takes the earlier question's.
         kind: the kind of words that answer it (`Kind`), or None.
         searched: the text retrieval reads: the question, or for an elliptical follow-up
-            the earlier question and then this one.
+            the earlier question's content words and then this one.
+        asked: for such a follow-up, the question's own words read alone, which retrieval
+            searches beside `searched` (`SearchParams.asked`); else None.
     """
 
     text: str
@@ -128,6 +142,7 @@ class Query:
     dates: tuple[str, ...] = ()
     kind: Kind | None = None
     searched: str = ""
+    asked: Query | None = None
 
     @classmethod
     def read(cls, text: str, embedder=None, history: Sequence[str] = ()) -> Query:
@@ -138,7 +153,8 @@ class Query:
             embedder: embeds it for the dense legs; None for BM25 alone.
             history: earlier questions of the same conversation, oldest first. A question
                 that points back ("Who chaired it?") or has too few words of its own
-                ("And in 2023?") is searched together with the latest of them.
+                ("And in 2023?") is searched together with the latest of them, and also
+                as asked (`asked`).
         """
         searched = in_context(text, history)
         dates = named_dates(text) or named_dates(searched)
@@ -148,4 +164,8 @@ class Query:
         # A follow-up without a question word of its own ("And in 2024?") asks for the
         # same kind of words as the question it follows.
         kind = expected(text) if _QUESTION_WORD.search(text) else expected(searched)
-        return cls(text, terms(searched), vector, pieces, dates, kind, searched)
+        asked = None
+        if searched != text:  # a follow-up read in context: its own words are searched too
+            own = embedder.encode_question(text) if embedder is not None else (None, None)
+            asked = cls(text, terms(text), *own, dates, kind, searched)
+        return cls(text, terms(searched), vector, pieces, dates, kind, searched, asked)

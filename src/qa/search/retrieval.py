@@ -7,11 +7,17 @@ top candidates; every candidate then gets all five scores, which are z-normalise
 candidates and summed with equal weights. The best few of those (`SearchParams.rerank`) are
 then reranked by adding MaxSim (see `maxsim`) of the passage and of its best sentence, again
 z-normalised.
+
+A follow-up read in context is searched twice, in context and as asked (`_readings`): both
+readings nominate candidates, score all of them on every leg and in the rerank, and their
+fused scores add up, the words as asked weighted by `SearchParams.asked`. Any other
+question is one reading.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,20 +68,55 @@ class Match:
 
 @dataclass
 class _Candidates:
-    """The candidate passages, their sentences, and every leg's score for both."""
+    """The candidate passages, their sentences, and every leg's score for both, for each
+    reading of the question."""
 
     passages: np.ndarray
     sentences: np.ndarray  # sentence numbers, grouped by passage
     owner: np.ndarray  # for each of `sentences`, its passage's position in `passages`
     groups: np.ndarray  # where each passage's sentences begin in `sentences`
-    passage_legs: list[np.ndarray]
-    sentence_legs: list[np.ndarray]
+    readings: list[_Reading]  # the question's readings (see `_readings`), with their legs
     # The candidates' passage and sentence vectors, when the dense legs fetched them.
     passage_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
 
     def best_per_passage(self, scores: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(scores, self.groups)
+
+    def passage_scores(self) -> np.ndarray:
+        """Each candidate's fused score: per reading, its two passage legs and its best
+        sentence's three sentence legs; the readings summed by weight."""
+        legs, weights = [], []
+        for reading in self.readings:
+            legs += reading.passage_legs + [self.best_per_passage(s) for s in reading.sentence_legs]
+            weights += [reading.weight] * (len(PASSAGE_LEGS) + len(SENTENCE_LEGS))
+        return fuse(legs, weights)
+
+    def sentence_scores(
+        self, rows: slice | np.ndarray = slice(None), maxsims: Sequence[np.ndarray] = ()
+    ) -> np.ndarray:
+        """The fused scores of the sentences `rows` (all by default): each reading's sentence
+        legs, and its sentence MaxSim when `maxsims` gives one per reading (for those rows),
+        the readings summed by weight."""
+        legs, weights = [], []
+        for number, reading in enumerate(self.readings):
+            mine = [leg[rows] for leg in reading.sentence_legs]
+            if maxsims:
+                mine.append(maxsims[number])
+            legs += mine
+            weights += [reading.weight] * len(mine)
+        return fuse(legs, weights)
+
+
+@dataclass
+class _Reading:
+    """One reading of the question: its weight, its word pieces for MaxSim, and each
+    leg's scores of the candidates (passage legs) and of their sentences (sentence legs)."""
+
+    weight: float
+    pieces: np.ndarray | None
+    passage_legs: list[np.ndarray]
+    sentence_legs: list[np.ndarray]
 
 
 def search(
@@ -85,6 +126,7 @@ def search(
     params: SearchParams = SearchParams(),
     allowed: np.ndarray | None = None,
     preferred: np.ndarray | None = None,
+    topic: np.ndarray | None = None,
 ) -> list[Hit]:
     """The best `k` distinct passages for a question, best first.
 
@@ -97,6 +139,8 @@ def search(
         allowed: a boolean mask over passages, or None for all.
         preferred: a boolean mask over passages that `params.dated` moves up (the
             articles dated when the question says), or None.
+        topic: a boolean mask over passages that `params.topic` moves up (for a
+            follow-up, the article that answered the question before it), or None.
     """
     ranked = _rank(index, query, params, allowed)
     if ranked is None:
@@ -104,6 +148,9 @@ def search(
     found, order, scores, sentence_scores = ranked
     if preferred is not None and params.dated:
         scores = scores + params.dated * preferred[found.passages]
+        order = np.argsort(-scores, kind="stable")
+    if topic is not None and params.topic:
+        scores = scores + params.topic * topic[found.passages]
         order = np.argsort(-scores, kind="stable")
     # The sentences of the passages that may be shown or reranked, read once for the rules
     # below.
@@ -135,16 +182,31 @@ def _rank(
         return None
     # The five legs: BM25 and dense of the passage, then the best sentence's by each
     # sentence leg. Legs that are off are all zeros, and z-score to zeros.
-    passage_legs = found.passage_legs + [found.best_per_passage(s) for s in found.sentence_legs]
-    scores = fuse(passage_legs, [1.0] * 5)
-    sentence_scores = fuse(found.sentence_legs, [1.0] * 3)
+    scores = found.passage_scores()
+    sentence_scores = found.sentence_scores()
     order = np.argsort(-scores, kind="stable")
     pieces = query.pieces
     if params.mode.dense and pieces is not None and len(pieces) and params.rerank:
         order, scores, sentence_scores = _rerank(
-            index, found, pieces, params.rerank, order, scores, sentence_scores
+            index, found, params.rerank, order, scores, sentence_scores
         )
     return found, order, scores, sentence_scores
+
+
+def _readings(query: Query, params: SearchParams) -> list[tuple[Query, float]]:
+    """The texts searched for `query`, each with its weight.
+
+    A question is one reading. A follow-up read in context (the earlier question's content
+    words, then its own) is searched that way and also as asked, weighted by
+    `params.asked`: both searches score the same candidates and their fused scores are
+    summed, so words of its own count on both sides, and the earlier question's words
+    only where they help (score fusion of query variants, as in Belkin et al., "Combining
+    the evidence of multiple query representations", IP&M 1995).
+    """
+    readings = [(query, 1.0)]
+    if query.asked is not None and params.asked:
+        readings.append((query.asked, params.asked))
+    return readings
 
 
 def _below_signatures(
@@ -215,43 +277,56 @@ def _score_candidates(
     """
     depth = params.candidates
     candidates: set[int] = set()
-    bm25_passages = bm25_sentences = None
-    if params.runs(Leg.BM25_PASSAGE):
-        bm25_passages = index.lexical.scores(query.terms)
-        candidates |= _top(bm25_passages, allowed, depth)
-    if params.runs(Leg.BM25_SENTENCE):
-        bm25_sentences = index.lexical_sentences.scores(query.terms)
-        candidates |= _top(_best_per_passage(index, bm25_sentences), allowed, depth)
-    candidates |= _dense_candidates(index, query, params, allowed)
+    lexical = []  # per reading: BM25 of every passage and of every sentence (or None)
+    for reading, _ in _readings(query, params):
+        bm25_passages = bm25_sentences = None
+        if params.runs(Leg.BM25_PASSAGE):
+            bm25_passages = index.lexical.scores(reading.terms)
+            candidates |= _top(bm25_passages, allowed, depth)
+        if params.runs(Leg.BM25_SENTENCE):
+            bm25_sentences = index.lexical_sentences.scores(reading.terms)
+            candidates |= _top(_best_per_passage(index, bm25_sentences), allowed, depth)
+        candidates |= _dense_candidates(index, reading, params, allowed)
+        lexical.append((bm25_passages, bm25_sentences))
     if not candidates:
         return None
     passages = np.array(sorted(candidates))
     sentences, owner = _sentences_of(index, passages)
-    passage_vectors = sentence_vectors = None
-    passage_legs = dict.fromkeys(PASSAGE_LEGS, np.zeros(len(passages)))
-    sentence_legs = dict.fromkeys(SENTENCE_LEGS, np.zeros(len(sentences)))
+    passage_vectors = sentence_vectors = titled = None
     if any(leg.dense for leg in params.legs):
         passage_vectors = index.vectors.rows(passages)
         sentence_vectors = index.sentence_vectors.rows(sentences)
-        vector = query.vector[0]
-        if params.runs(Leg.DENSE_PASSAGE):
-            passage_legs[Leg.DENSE_PASSAGE] = passage_vectors @ vector
-        if params.runs(Leg.DENSE_SENTENCE):
-            sentence_legs[Leg.DENSE_SENTENCE] = sentence_vectors @ vector
         if params.runs(Leg.DENSE_TITLED_SENTENCE):
             titled = index.titled_sentence_vectors.rows(sentences)
-            sentence_legs[Leg.DENSE_TITLED_SENTENCE] = titled @ vector
-    if bm25_passages is not None:
-        passage_legs[Leg.BM25_PASSAGE] = bm25_passages[passages]
-    if bm25_sentences is not None:
-        sentence_legs[Leg.BM25_SENTENCE] = bm25_sentences[sentences]
+    readings = []
+    for (reading, weight), (bm25_passages, bm25_sentences) in zip(
+        _readings(query, params), lexical
+    ):
+        passage_legs = dict.fromkeys(PASSAGE_LEGS, np.zeros(len(passages)))
+        sentence_legs = dict.fromkeys(SENTENCE_LEGS, np.zeros(len(sentences)))
+        if passage_vectors is not None:
+            vector = reading.vector[0]
+            if params.runs(Leg.DENSE_PASSAGE):
+                passage_legs[Leg.DENSE_PASSAGE] = passage_vectors @ vector
+            if params.runs(Leg.DENSE_SENTENCE):
+                sentence_legs[Leg.DENSE_SENTENCE] = sentence_vectors @ vector
+            if titled is not None:
+                sentence_legs[Leg.DENSE_TITLED_SENTENCE] = titled @ vector
+        if bm25_passages is not None:
+            passage_legs[Leg.BM25_PASSAGE] = bm25_passages[passages]
+        if bm25_sentences is not None:
+            sentence_legs[Leg.BM25_SENTENCE] = bm25_sentences[sentences]
+        readings.append(
+            _Reading(
+                weight, reading.pieces, list(passage_legs.values()), list(sentence_legs.values())
+            )
+        )
     return _Candidates(
         passages=passages,
         sentences=sentences,
         owner=owner,
         groups=np.r_[0, np.flatnonzero(np.diff(owner)) + 1],
-        passage_legs=list(passage_legs.values()),
-        sentence_legs=list(sentence_legs.values()),
+        readings=readings,
         passage_vectors=passage_vectors,
         sentence_vectors=sentence_vectors,
     )
@@ -260,13 +335,13 @@ def _score_candidates(
 def _rerank(
     index: StoredIndex,
     found: _Candidates,
-    pieces: np.ndarray,
     depth: int,
     order: np.ndarray,
     scores: np.ndarray,
     sentence_scores: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rerank the best `depth` candidates by z(fused) + z(MaxSim) + z(best sentence MaxSim).
+    """Rerank the best `depth` candidates by z(fused) + z(MaxSim) + z(best sentence MaxSim)
+    (each reading's MaxSim, weighted as its fused score).
 
     Their sentences are chosen anew by the sentence legs plus sentence MaxSim. The rest keep
     their order below the reranked ones.
@@ -276,15 +351,19 @@ def _rerank(
     """
     top = np.sort(order[:depth])  # the reranked candidates, in candidate order
     rows = np.flatnonzero(np.isin(found.owner, top))  # their sentences, grouped likewise
-    passage_maxsim, sentence_maxsim = maxsim(
-        pieces, index.pieces, found.passages[top], index.sentences[found.sentences[rows]]
-    )
     starts = np.r_[0, np.flatnonzero(np.diff(found.owner[rows])) + 1]
-    scores = rerank(scores, top, [passage_maxsim, np.maximum.reduceat(sentence_maxsim, starts)])
+    legs, weights, sentence_legs = [], [], []
+    for reading in found.readings:
+        pieces = reading.pieces if reading.pieces is not None else np.zeros((0, 1))
+        passage_maxsim, sentence_maxsim = maxsim(
+            pieces, index.pieces, found.passages[top], index.sentences[found.sentences[rows]]
+        )
+        legs += [passage_maxsim, np.maximum.reduceat(sentence_maxsim, starts)]
+        weights += [reading.weight] * 2
+        sentence_legs.append(sentence_maxsim)
+    scores = rerank(scores, top, legs, weights)
     sentence_scores = sentence_scores.copy()
-    sentence_scores[rows] = fuse(
-        [leg[rows] for leg in found.sentence_legs] + [sentence_maxsim], [1.0] * 4
-    )
+    sentence_scores[rows] = found.sentence_scores(rows, sentence_legs)
     return np.argsort(-scores, kind="stable"), scores, sentence_scores
 
 
