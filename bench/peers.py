@@ -1,7 +1,7 @@
 """Side by side: qa against txtai, Haystack and LlamaIndex in their documented hybrid
 recipes, and bm25s and FAISS alone, on the same passages with the same model.
 
-    python bench/peers.py --work /work/cache/peers           # the two tables of BENCHMARKS.md
+    python bench/peers.py --work DIR           # the two tables of BENCHMARKS.md
     python bench/peers.py --work /tmp/peers --quick          # smoke run: 2 articles, 100 questions
 
 Two question sets: the first 12 articles of SQuAD v1.1 dev (one corpus file per paragraph,
