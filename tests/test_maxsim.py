@@ -136,3 +136,15 @@ def _seed_questions() -> list[str]:
         "Who is the President of Tajikistan?",
         "Who chaired the 2020 videoconference?",
     ]
+
+
+def test_gathered_pieces_are_the_signs_of_the_stored_ones_at_unit_length():
+    rng = np.random.default_rng(0)
+    pieces = [rng.standard_normal((n, 20)).astype(np.float32) for n in (3, 0, 5)]
+    offsets = [np.arange(len(p), dtype=np.int32) for p in pieces]
+    store = WordPieces.from_pieces(pieces, offsets, 20)
+    decoded, _, counts = store.gather(np.array([2, 0], dtype=np.int64))
+    expected = np.sign(np.concatenate([pieces[2], pieces[0]])) / np.sqrt(20)
+    assert counts.tolist() == [5, 3]
+    np.testing.assert_allclose(decoded, expected, rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(decoded, axis=1), 1.0, rtol=1e-6)

@@ -15,6 +15,7 @@ some passages, as float32, with `gather`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +134,17 @@ def _encode(vectors: np.ndarray) -> np.ndarray:
 
 
 def _decode(codes: np.ndarray, dimension: int) -> np.ndarray:
-    """Sign codes as unit vectors: each component ±1/√dimension."""
-    bits = np.unpackbits(codes, axis=1, count=dimension).astype(np.float32)
+    """Sign codes as unit vectors: each component ±1/√dimension.
+
+    Each byte is looked up whole in a table of its eight components, so decoding is one
+    gather rather than unpacking bits and converting them one by one.
+    """
+    table = _byte_table(dimension)
+    return table[codes].reshape(len(codes), -1)[:, :dimension]
+
+
+@lru_cache(maxsize=4)
+def _byte_table(dimension: int) -> np.ndarray:
+    """The eight components (±1/√dimension, most significant bit first) of every byte."""
+    bits = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
     return (2 * bits - 1) / np.float32(np.sqrt(dimension))
