@@ -23,7 +23,7 @@ from qa.search.retrieval import Match
 
 # A copy of ../shared/bench/seed_dev_qa.jsonl: questions about the seed articles.
 SEED_QUESTIONS = ROOT / "tests" / "seed_dev_qa.jsonl"
-EXPECTED_EXAMPLE = 0.581908  # the committed fit's confidence for EXAMPLE; a refit changes it
+EXPECTED_EXAMPLE = 0.58326  # the committed fit's confidence for EXAMPLE; a refit changes it
 EXAMPLE = Signals(
     passage_cosine=0.55,
     sentence_cosine=0.62,
@@ -104,6 +104,9 @@ def test_signals_compare_question_and_answer_not_the_question_alone():
     same = signals("When did Tesla go to New York?", match, "", "", "Tesla went in 1884.", 0)
     assert same.negation_mismatch == 0.0 and same.missing_numbers == 0.0
     assert signals("What in 1885?", match, "", "", "In 1884.", 0).missing_numbers == 1.0
+    # "Not only ... but also" adds rather than denies.
+    added = signals("Who attended?", match, "", "", "Not only Putin but also Rahmon came.", 0)
+    assert added.negation_mismatch == 0.0
     # The year a question names may be the article's date rather than in the sentence.
     dated = signals("Who spoke in 2024?", match, "Summit", "", "Tokayev spoke.", 0, "2024-11-28")
     assert dated.missing_numbers == 0.0

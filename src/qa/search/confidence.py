@@ -48,6 +48,7 @@ _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't|n\u2019t",
     re.IGNORECASE,
 )
+_NOT_NEGATING = re.compile(r"\bnot\s+(?:only|just|merely)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,9 @@ def _coverage(question: str, text: str) -> float:
 
 
 def _negated(text: str) -> bool:
-    return _NEGATION.search(text) is not None
+    """Whether `text` holds a negation; "not only", "not just" and "not merely" add rather
+    than deny ("not only X but also Y"), so they do not count."""
+    return _NEGATION.search(_NOT_NEGATING.sub(" ", text)) is not None
 
 
 def _numbers(text: str) -> set[str]:
