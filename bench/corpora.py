@@ -12,6 +12,7 @@ answers found, and the expected calibration error. Answers and signals are cache
 --work (see bench/trust.py).
 
     python bench/corpora.py --work DIR --squad-source DIR
+    python bench/corpora.py --work DIR --squad-source DIR --whole-tweets  # and every tweet question
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="corpora, indexes and caches")
     parser.add_argument("--squad-source", type=Path, help="a built SQuAD v1.1 dev corpus+index")
+    parser.add_argument(
+        "--whole-tweets",
+        action="store_true",
+        help="also the retrieval columns over every TweetQA question, not the sample",
+    )
     args = parser.parse_args()
     data = trust.load(args.work, args.squad_source, ["squad-full", *trust.SETS])
     model = Model.load()
@@ -52,6 +58,15 @@ def main() -> None:
             f"{_share(rows, 'sentence')} | {_share(rows, 'doc1')} | {m['cannot']} | "
             f"{m['auroc_fused']:.3f} | {m['auroc']:.3f} | {m['flagged_90']:.3f} | "
             f"{m['flagged_95']:.3f} | {m['ece']:.3f} | {1000 * seconds:.0f} ms |"
+        )
+    if args.whole_tweets:
+        every = trust.load(args.work, None, ["tweetqa"], sample=False)["tweetqa"]
+        rows = [r for r in every if r["kind"] == sets.ANSWERABLE]
+        seconds = np.median([r["seconds"] for r in every])
+        print(
+            f"| TweetQA train, every question ({len(every)}) | {len(rows)} | "
+            f"{_share(rows, 'hit1')} | {_share(rows, 'hit3')} | {_share(rows, 'sentence')} | "
+            f"{_share(rows, 'doc1')} | | | | | | | {1000 * seconds:.0f} ms |"
         )
 
 

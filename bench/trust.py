@@ -32,20 +32,24 @@ SAMPLES = {"squad-abstain": 4000, "squad2": None, "tweetqa": 3000}
 ECE_BINS = 10
 
 
-def load(work: Path, squad_source: Path | None, names=SETS) -> dict[str, list[dict]]:
+def load(
+    work: Path, squad_source: Path | None, names=SETS, sample: bool = True
+) -> dict[str, list[dict]]:
     """Each set's cached rows, asking the questions first where there is no cache.
 
     Args:
         work: the folder that holds each set's corpus, index and cache.
         squad_source: a folder with SQuAD v1.1 dev's corpus (one file per paragraph, as
             bench/squad.py writes it) and its built index; None builds one under `work`.
+        sample: ask the `SAMPLES` of each set (cached as NAME.jsonl); False asks every
+            question of the protocol (cached as NAME-all.jsonl).
     """
     from qa.engine import Engine
 
     threads.settle()
     found = {}
     for name in names:
-        cache = work / "cache" / f"{name}.jsonl"
+        cache = work / "cache" / (f"{name}.jsonl" if sample else f"{name}-all.jsonl")
         folder = work / name
         if name == "squad-full":
             source = _squad_source(work, squad_source)
@@ -60,7 +64,7 @@ def load(work: Path, squad_source: Path | None, names=SETS) -> dict[str, list[di
             questions, contains = sets.tweetqa(folder / "corpus"), sets.tweet_contains
         else:
             raise ValueError(f"unknown set {name!r}; choose from {', '.join(SETS)}, squad-full")
-        if SAMPLES.get(name) and SAMPLES[name] < len(questions):
+        if sample and SAMPLES.get(name) and SAMPLES[name] < len(questions):
             questions = random.Random(0).sample(questions, SAMPLES[name])
         if not _cached(cache, len(questions)):
             if name != "squad-full":  # its index is built already, and must not change
