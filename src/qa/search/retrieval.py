@@ -146,11 +146,12 @@ def search(
     if ranked is None:
         return []
     found, order, scores, sentence_scores = ranked
-    if preferred is not None and params.dated:
-        scores = scores + params.dated * preferred[found.passages]
-        order = np.argsort(-scores, kind="stable")
-    if topic is not None and params.topic:
-        scores = scores + params.topic * topic[found.passages]
+    # Soft preferences: the articles dated as the question says, the earlier answer's.
+    preferences = [(preferred, params.dated), (topic, params.topic)]
+    moved = [(mask, bonus) for mask, bonus in preferences if mask is not None and bonus]
+    for mask, bonus in moved:
+        scores = scores + bonus * mask[found.passages]
+    if moved:
         order = np.argsort(-scores, kind="stable")
     # The sentences of the passages that may be shown or reranked, read once for the rules
     # below.
