@@ -172,8 +172,8 @@ def write(index: faiss.Index, path: Path) -> None:
 class VectorIndex:
     """Unit-length rows in a FAISS inner-product index, numbered from 0 in insertion order.
 
-    The index is exact or IVF with 8-bit codes by its size (`kind_for`); rows read back from
-    an 8-bit index are the decoded codes.
+    The index is exact (float16 codes) or IVF with 8-bit codes by its size (`kind_for`);
+    rows read back are the decoded codes.
     """
 
     def __init__(self, index: faiss.Index) -> None:
