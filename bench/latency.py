@@ -110,10 +110,10 @@ def _measure(engine: Engine, questions: list[str]) -> dict[str, tuple[float, flo
 
 
 def _write_corpus(folder: Path, sentences: list[str], passages: int) -> None:
-    """Articles of 12-18 random SQuAD sentences, dated 2015-2024, about 3.3 passages each."""
+    """Articles of 12-18 random SQuAD sentences, dated 2015-2024, about 5 passages each."""
     rng = random.Random(0)
     folder.mkdir(parents=True, exist_ok=True)
-    for number in range(round(passages / 3.3)):
+    for number in range(round(passages / 5)):
         body = " ".join(rng.choice(sentences) for _ in range(rng.randint(12, 18)))
         date = f"{rng.randint(2015, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         (folder / f"article-{number:06d}.md").write_text(
@@ -136,14 +136,23 @@ def _build_with_looked_up_embeddings(corpus: Path, index: Path, sentences: list[
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
     def encode_with_tokens(texts, progress: bool = False):
-        # Word pieces: random unit vectors, as many as the model's tokenizer gives, so that
-        # MaxSim reads as many rows per passage as it would for real.
+        # Word pieces: random unit vectors, one per content piece the model's tokenizer
+        # gives (the pieces the index keeps), so that MaxSim reads as many rows per passage
+        # as it would for real.
         rng = np.random.default_rng(0)
-        offsets = embedder.piece_offsets(list(texts))
-        pieces = []
-        for piece_offsets in offsets:
-            rows = rng.standard_normal((len(piece_offsets), dimension)).astype(np.float32)
+        encoded = embedder.model.tokenizer(
+            list(texts),
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=embedder.max_tokens,
+        )
+        pieces, offsets = [], []
+        for ids, spans in zip(encoded["input_ids"], encoded["offset_mapping"]):
+            keep = embedder.content(ids)
+            rows = rng.standard_normal((len(keep), dimension)).astype(np.float32)
             pieces.append((rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float16))
+            offsets.append(np.array([spans[i][0] for i in keep], dtype=np.int32))
         return encode(texts), pieces, offsets
 
     embedder.encode, embedder.encode_with_tokens = encode, encode_with_tokens

@@ -137,10 +137,11 @@ def _decode(codes: np.ndarray, dimension: int) -> np.ndarray:
     """Sign codes as unit vectors: each component ±1/√dimension.
 
     Each byte is looked up whole in a table of its eight components, so decoding is one
-    gather rather than unpacking bits and converting them one by one.
+    gather rather than unpacking bits and converting them one by one. `np.take` copies
+    whole table rows; indexing `table[codes]` gives the same values about six times slower.
     """
     table = _byte_table(dimension)
-    return table[codes].reshape(len(codes), -1)[:, :dimension]
+    return np.take(table, codes, axis=0).reshape(len(codes), -1)[:, :dimension]
 
 
 @lru_cache(maxsize=4)
