@@ -42,12 +42,14 @@ _SIGNATURE = re.compile(
 
 @dataclass
 class Hit:
-    """A ranked passage: its number, fused score, best sentence, and collapsed duplicates."""
+    """A ranked passage: its number, fused score, best sentence, and collapsed duplicates;
+    `known` is its `Match` when the search already computed all of it (see `match`)."""
 
     passage: int
     score: float
     sentence: int
     duplicates: list[int] = field(default_factory=list)
+    known: Match | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ class _Candidates:
     # The candidates' passage and sentence vectors, when the dense legs fetched them.
     passage_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+    # The question's cosines with each candidate passage and sentence, when both dense legs
+    # ran; and the first reading's MaxSim of each, NaN for those the rerank did not read.
+    cosines: tuple[np.ndarray, np.ndarray] | None = None
+    maxsims: tuple[np.ndarray, np.ndarray] | None = None
 
     def best_per_passage(self, scores: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(scores, self.groups)
@@ -106,6 +112,21 @@ class _Candidates:
             legs += mine
             weights += [reading.weight] * len(mine)
         return fuse(legs, weights)
+
+    def match(self, position: int, row: int) -> Match | None:
+        """The `Match` of candidate `position` and its sentence `row` (of `sentences`), from
+        the scores already computed; None when some of them were not."""
+        if self.cosines is None or self.maxsims is None:
+            return None
+        passage_maxsim, sentence_maxsim = self.maxsims[0][position], self.maxsims[1][row]
+        if np.isnan(passage_maxsim) or np.isnan(sentence_maxsim):
+            return None
+        return Match(
+            passage_cosine=float(self.cosines[0][position]),
+            sentence_cosine=float(self.cosines[1][row]),
+            passage_maxsim=float(passage_maxsim),
+            sentence_maxsim=float(sentence_maxsim),
+        )
 
 
 @dataclass
@@ -171,7 +192,11 @@ def search(
     else:
         passage_vectors = found.passage_vectors[order]
         sentence_vectors = found.sentence_vectors[best[order]]
-    return _collapse_duplicates(hits, k, passage_vectors, sentence_vectors)
+    kept = _collapse_duplicates(hits, k, passage_vectors, sentence_vectors)
+    for hit in kept:  # candidates are numbered in passage order
+        position = int(np.searchsorted(found.passages, hit.passage))
+        hit.known = found.match(position, int(best[position]))
+    return kept
 
 
 def _rank(
@@ -248,13 +273,16 @@ def sentence_text(index: StoredIndex, sentence: int) -> str:
 
 
 def match(index: StoredIndex, hit: Hit, query: Query) -> Match:
-    """The raw similarities of `hit`'s passage and best sentence with the question.
+    """The raw similarities of `hit`'s passage and best sentence with the question: those
+    the search computed (`Hit.known`), else computed here.
 
     Args:
         index: the loaded index.
         hit: a hit that `search` returned.
         query: the question, embedded (its `vector` and `pieces`).
     """
+    if hit.known is not None:
+        return hit.known
     passage = np.array([hit.passage], dtype=np.int64)
     sentence = np.array([hit.sentence], dtype=np.int64)
     passage_maxsim, sentence_maxsim = maxsim(
@@ -300,6 +328,7 @@ def _score_candidates(
         if params.runs(Leg.DENSE_TITLED_SENTENCE):
             titled = index.titled_sentence_vectors.rows(sentences)
     readings = []
+    cosines = None  # the first reading's
     for (reading, weight), (bm25_passages, bm25_sentences) in zip(
         _readings(query, params), lexical
     ):
@@ -313,6 +342,12 @@ def _score_candidates(
                 sentence_legs[Leg.DENSE_SENTENCE] = sentence_vectors @ vector
             if titled is not None:
                 sentence_legs[Leg.DENSE_TITLED_SENTENCE] = titled @ vector
+            if (
+                cosines is None
+                and params.runs(Leg.DENSE_PASSAGE)
+                and params.runs(Leg.DENSE_SENTENCE)
+            ):
+                cosines = (passage_legs[Leg.DENSE_PASSAGE], sentence_legs[Leg.DENSE_SENTENCE])
         if bm25_passages is not None:
             passage_legs[Leg.BM25_PASSAGE] = bm25_passages[passages]
         if bm25_sentences is not None:
@@ -330,6 +365,7 @@ def _score_candidates(
         readings=readings,
         passage_vectors=passage_vectors,
         sentence_vectors=sentence_vectors,
+        cosines=cosines,
     )
 
 
@@ -362,6 +398,10 @@ def _rerank(
         legs += [passage_maxsim, np.maximum.reduceat(sentence_maxsim, starts)]
         weights += [reading.weight] * 2
         sentence_legs.append(sentence_maxsim)
+    # The first reading's MaxSim of the reranked, for the confidence of the answer.
+    known = np.full(len(found.passages), np.nan), np.full(len(found.sentences), np.nan)
+    known[0][top], known[1][rows] = legs[0], sentence_legs[0]
+    found.maxsims = known
     scores = rerank(scores, top, legs, weights)
     sentence_scores = sentence_scores.copy()
     sentence_scores[rows] = found.sentence_scores(rows, sentence_legs)
