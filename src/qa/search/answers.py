@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 
 class Kind(Enum):
@@ -75,6 +76,7 @@ _NAME = re.compile(
 )
 _SPAN_PATTERNS = {Kind.DATE: _DATE, Kind.NUMBER: _NUMBER, Kind.PERSON: _NAME, Kind.PLACE: _NAME}
 _WORD = re.compile(r"[\w’']+")
+_TRAILING = re.compile(r"(?:['’]s|['’.])+$")  # a possessive or a full stop after a name
 # Capitalised words that are no name on their own.
 _NOT_NAMES = frozenset(
     "a an the this that these those it its he she they his her their we our i in on at of "
@@ -104,7 +106,7 @@ def spans(sentence: str, kind: Kind, question: str = "") -> list[tuple[int, int]
     Returns:
         (start, end) offsets into `sentence`, in order.
     """
-    named = {word.lower() for word in _WORD.findall(question)} - _NOT_NAMES
+    named = _named(question)
     found = []
     for match in _SPAN_PATTERNS[kind].finditer(sentence):
         start, end = match.span()
@@ -119,7 +121,7 @@ def spans(sentence: str, kind: Kind, question: str = "") -> list[tuple[int, int]
                 start = end - len(text)
                 words = words[1:]
         # A possessive or a full stop is not part of the name ("God's", "Bees.").
-        trimmed = re.sub(r"(?:['’]s|['’.])+$", "", sentence[start:end])
+        trimmed = _TRAILING.sub("", sentence[start:end])
         end = start + len(trimmed)
         # A name sharing a word with the question is the question's ("Tokayev" names
         # "Kassym-Jomart Tokayev"); a date or number must differ in some word.
@@ -134,3 +136,10 @@ def spans(sentence: str, kind: Kind, question: str = "") -> list[tuple[int, int]
             continue  # one capitalised word opening a sentence may be any word
         found.append((start, end))
     return found
+
+
+@lru_cache(maxsize=64)
+def _named(question: str) -> frozenset[str]:
+    """The question's words, lower-cased, function words left out (read once per question,
+    not once per sentence searched)."""
+    return frozenset({word.lower() for word in _WORD.findall(question)} - _NOT_NAMES)
