@@ -79,7 +79,8 @@ def content_terms(text: str) -> set[str]:
     list (with question words such as "why" and "did") left out."""
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    words = [w for w in _WORDS.findall(text.lower()) if w not in _stopwords(STOPWORDS_EN_PLUS)]
+    stopwords = _stopwords(STOPWORDS_EN_PLUS)
+    words = [w for w in _WORDS.findall(text.lower()) if w not in stopwords]
     return set(_stemmer().stemWords(words))
 
 
