@@ -451,7 +451,16 @@ def _top(scores: np.ndarray, allowed: np.ndarray | None, depth: int) -> set[int]
 
 
 def _best_per_passage(index: StoredIndex, sentence_scores: np.ndarray) -> np.ndarray:
-    return np.maximum.reduceat(sentence_scores, index.first_sentence[:-1])
+    """Each passage's best sentence score, from BM25 scores of every sentence.
+
+    BM25 scores are never negative and mostly zero (no query term in the sentence), so
+    only the sentences that score are read: on 300,000 sentences this is several times
+    faster than a reduction over every passage's run, with the same values.
+    """
+    scoring = np.flatnonzero(sentence_scores > 0)
+    best = np.zeros(len(index.passages), dtype=sentence_scores.dtype)
+    np.maximum.at(best, index.sentences[scoring, 0], sentence_scores[scoring])
+    return best
 
 
 def _sentences_of(index: StoredIndex, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
