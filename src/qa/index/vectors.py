@@ -117,7 +117,12 @@ def search(
 
     params = None
     if ids is not None:
-        selector = faiss.IDSelectorBatch(ids)
+        # One bit per row, read by faiss as it scans: a batch selector would hash every id
+        # first, which for a filter keeping half of 300,000 rows takes longer than the search.
+        chosen = np.zeros(index.ntotal, dtype=bool)
+        chosen[ids] = True
+        bitmap = np.packbits(chosen, bitorder="little")  # kept alive until the search returns
+        selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
         if isinstance(index, faiss.IndexIVF):
             # A filter leaves fewer rows in each cluster: visit more clusters to find as many.
             widen = math.ceil(index.ntotal / max(len(ids), 1))
