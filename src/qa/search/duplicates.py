@@ -2,8 +2,9 @@
 
 Two passages say the same thing when their texts embed alike (cosine >= `SAME_PASSAGE`) or
 their best sentences do (cosine >= `SAME_SENTENCE`). The first k distinct passages are
-found in rank order; every later passage is then checked against those k at once, so the
-work in Python is about k steps, not one per candidate.
+found in rank order, comparing a block of passages at a time in one product; every later
+passage is then checked against those k at once, so the vector work is a few products,
+not one per candidate.
 """
 
 from __future__ import annotations
@@ -33,29 +34,36 @@ def collapse(
     folded: dict[int, list[int]] = {}
     row = 0
     while row < len(passage_vectors) and len(kept) < k:
-        first = _first_same(passage_vectors, sentence_vectors, [row], kept)[0]
-        if first < 0:
-            kept.append(row)
-            folded[row] = []
-        else:
-            folded[kept[first]].append(row)
-        row += 1
+        # A block of rows against every row up to its end, in one product; then the walk
+        # reads which kept rows each repeats (a duplicate-heavy ranking walks far).
+        end = min(len(passage_vectors), row + _BLOCK)
+        same = _same(passage_vectors, sentence_vectors, np.arange(row, end), np.arange(end))
+        for repeats in same:
+            first = np.flatnonzero(repeats[kept]) if kept else ()
+            if len(first):
+                folded[kept[first[0]]].append(row)
+            else:
+                kept.append(row)
+                folded[row] = []
+            row += 1
+            if len(kept) == k:
+                break
     rest = np.arange(row, len(passage_vectors))
-    for later, first in zip(
-        rest.tolist(), _first_same(passage_vectors, sentence_vectors, rest, kept)
-    ):
-        if first >= 0:
-            folded[kept[first]].append(later)
+    if kept and len(rest):
+        same = _same(passage_vectors, sentence_vectors, rest, np.array(kept))
+        for later, repeats in zip(rest.tolist(), same):
+            if repeats.any():
+                folded[kept[int(repeats.argmax())]].append(later)
     return [(row, folded[row]) for row in kept]
 
 
-def _first_same(
-    passage_vectors: np.ndarray, sentence_vectors: np.ndarray, rows, kept: list[int]
+_BLOCK = 16  # rows compared at once while walking to the k-th distinct one
+
+
+def _same(
+    passage_vectors: np.ndarray, sentence_vectors: np.ndarray, rows: np.ndarray, others: np.ndarray
 ) -> np.ndarray:
-    """For each of `rows`, the position in `kept` of the first row it repeats, or -1."""
-    if not kept or not len(rows):
-        return np.full(len(rows), -1)
-    same = (passage_vectors[rows] @ passage_vectors[kept].T >= SAME_PASSAGE) | (
-        sentence_vectors[rows] @ sentence_vectors[kept].T >= SAME_SENTENCE
+    """Whether each of `rows` says the same as each of `others`, shape (rows, others)."""
+    return (passage_vectors[rows] @ passage_vectors[others].T >= SAME_PASSAGE) | (
+        sentence_vectors[rows] @ sentence_vectors[others].T >= SAME_SENTENCE
     )
-    return np.where(same.any(axis=1), same.argmax(axis=1), -1)
