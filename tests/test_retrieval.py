@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from tests.conftest import CORPUS
 
 from qa import Engine
+from qa.search.query import Query
+from qa.search.retrieval import match, search
 
 
 def test_the_answer_sentence_is_the_one_that_answers(engine):
@@ -65,3 +70,15 @@ def test_a_signature_line_is_searchable_but_never_the_answer_sentence(embedder, 
     assert result.source == "post-1.md"  # the signature still finds its post
     assert signature in result.passages[0].text
     assert result.text == "Thousands marched for the climate in the city today."
+
+
+def test_the_top_hits_match_from_the_search_is_the_one_computed_afresh(engine):
+    index = engine.index
+    query = Query.read("Who is the Secretary-General of the CSTO?", engine.embedder)
+    hits = search(index, query, 5, engine.params)
+    assert hits[0].known is not None  # the rerank read it
+    fresh = match(index, replace(hits[0], known=None), query)
+    known = hits[0].known
+    for name in ("passage_cosine", "sentence_cosine", "passage_maxsim", "sentence_maxsim"):
+        # The same products, batched differently: equal up to float32 rounding.
+        assert getattr(known, name) == pytest.approx(getattr(fresh, name), abs=1e-6)
