@@ -170,3 +170,14 @@ def test_an_answer_uses_one_generation_while_another_thread_switches(
     monkeypatch.setattr(qa.engine, "search", search)
     assert engine.index.path == current_generation(index_copy)
     assert deleted not in {p.source for p in engine.answer(question, k=1000).passages}
+
+
+def test_a_follow_up_after_its_question_is_answered_as_on_its_own(engine, seed_index):
+    # The engine keeps the question it just read, so the follow-up does not embed it again;
+    # the answer is the one an engine that never saw the question gives.
+    earlier = "Who chaired the 2020 CSTO Council videoconference?"
+    follow_up = "Where did the next session take place?"
+    engine.answer(earlier)
+    after = engine.answer(follow_up, history=[earlier])
+    fresh = Engine(CORPUS, seed_index, build_if_missing=False)
+    assert after.to_dict() == fresh.answer(follow_up, history=[earlier]).to_dict()

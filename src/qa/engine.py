@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,13 +42,40 @@ class IndexInfo:
     sources: tuple[str, ...]
 
 
+class _Recent:
+    """The questions lately read, by the arguments of `Query.read` (text, earlier
+    questions): a follow-up finds the question before it here instead of embedding it a
+    second time. Holds the last `size`; safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._queries: OrderedDict[tuple[str, tuple[str, ...]], Query] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, earlier: Sequence[str]) -> Query | None:
+        with self._lock:
+            return self._queries.get((text, tuple(earlier)))
+
+    def put(self, text: str, earlier: Sequence[str], query: Query) -> None:
+        with self._lock:
+            self._queries[(text, tuple(earlier))] = query
+            self._queries.move_to_end((text, tuple(earlier)))
+            while len(self._queries) > self._size:
+                self._queries.popitem(last=False)
+
+
+RECENT_QUESTIONS = 64  # questions kept for the follow-ups that lean on them
+
+
 @dataclass(frozen=True)
 class _Loaded:
-    """One generation and the model that embeds questions for it; swapped as one."""
+    """One generation and the model that embeds questions for it; swapped as one, with the
+    questions lately read by that model."""
 
     index: StoredIndex
     embedder: Embedder
     filter: PassageFilter
+    recent: _Recent = field(default_factory=lambda: _Recent(RECENT_QUESTIONS))
 
 
 class Engine:
@@ -255,6 +283,7 @@ class Engine:
             _SURROGATES.sub("\ufffd", text) for text in history or () if isinstance(text, str)
         ]
         query = Query.read(question, loaded.embedder, earlier)
+        loaded.recent.put(question, earlier, query)
         preferred = _dated(loaded.filter, query.dates)
         topic = self._earlier_article(loaded, earlier, allowed)
         # More passages than asked for: the top one's margin needs the second, and a
@@ -308,7 +337,10 @@ class Engine:
         texts = [text for text in earlier if text.strip()]
         if not texts or not self.params.topic:
             return None
-        previous = Query.read(texts[-1], loaded.embedder, texts[:-1])
+        # Asked just before, most often: read then, so it is not embedded again.
+        previous = loaded.recent.get(texts[-1], texts[:-1]) or Query.read(
+            texts[-1], loaded.embedder, texts[:-1]
+        )
         preferred = _dated(loaded.filter, previous.dates)
         hits = search(loaded.index, previous, 1, self.params, allowed, preferred)
         if not hits:
