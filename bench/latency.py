@@ -32,7 +32,7 @@ import numpy as np
 from synthetic import base_embeddings, squad_sentences
 
 import qa.threads
-from qa.embed import load_embedder
+from qa.embed import PassagePass, load_embedder
 from qa.engine import Engine, build_index
 from qa.ingest.chunking import split_sentences
 from qa.settings import Settings
@@ -135,22 +135,30 @@ def _build_with_looked_up_embeddings(corpus: Path, index: Path, sentences: list[
             rows[row] = np.mean(found, axis=0) if found else table[sentences[0]]
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
-    def encode_with_tokens(texts, progress: bool = False):
+    def encode_passages(texts, within=None, headings=None, progress: bool = False):
         # Word pieces: random unit vectors, as many as the model's tokenizer gives, so that
-        # MaxSim reads as many rows per passage as it would for real.
+        # MaxSim reads as many rows per passage as it would for real. Sentences: their
+        # looked-up embeddings, alone and with the heading.
         rng = np.random.default_rng(0)
         offsets = embedder.piece_offsets(list(texts))
         pieces = []
         for piece_offsets in offsets:
             rows = rng.standard_normal((len(piece_offsets), dimension)).astype(np.float32)
-            pieces.append((rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float16))
-        return encode(texts), pieces, offsets
+            pieces.append(rows / np.linalg.norm(rows, axis=1, keepdims=True))
+        spans = [
+            (text, heading, a, b)
+            for text, heading, rows in zip(texts, headings, within)
+            for a, b in rows.tolist()
+        ]
+        alone = encode([text[a:b] for text, _, a, b in spans])
+        titled = encode([text[:heading] + text[a:b] for text, heading, a, b in spans])
+        return PassagePass(encode(texts), pieces, offsets, alone, titled)
 
-    embedder.encode, embedder.encode_with_tokens = encode, encode_with_tokens
+    embedder.encode, embedder.encode_passages = encode, encode_passages
     try:
         build_index(corpus, index)
     finally:
-        del embedder.encode, embedder.encode_with_tokens  # the class's own again
+        del embedder.encode, embedder.encode_passages  # the class's own again
 
 
 if __name__ == "__main__":
