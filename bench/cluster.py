@@ -6,8 +6,8 @@ on a shared 2-core machine this measures Ray's overheads, not what more machines
 
 - Build: `--docs` SQuAD dev paragraphs, one file each; a full `build_index` without Ray, then
   with `ray=` the address of a 1-node and of a 2-node cluster, `--repeats` times each,
-  alternating. Texts per second counts every embedded text (passages, sentences alone and
-  with the heading) over the whole build's time.
+  alternating. Texts per second counts every embedded text (the passages: their sentences'
+  vectors are pooled from the same pass) over the whole build's time.
 - Answering: the seed corpus's index; `--clients` clients, each asking `--questions`
   questions by HTTP POST {"question", "k"} in a bounded loop, to 127.0.0.1 only: (a) one
   plain process (a standard-library HTTP server around one `Engine`), (b) `qa api` with 1
@@ -69,7 +69,7 @@ def write_corpus(folder: Path, docs: int) -> None:
 def one_build(corpus: Path, ray: str | None) -> dict:
     with tempfile.TemporaryDirectory() as index:
         report = build_index(corpus, Path(index) / "index", full=True, ray=ray)
-    texts = report.embedded + 2 * report.embedded_sentences
+    texts = report.embedded  # passages: their sentences' vectors come from the same pass
     return {"seconds": report.seconds, "texts": texts, "texts_per_s": texts / report.seconds}
 
 

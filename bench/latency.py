@@ -6,8 +6,8 @@ Two corpora, measured in one run:
   articles of 12-18 sentences, indexed by the real pipeline (chunking, BM25, FAISS) except
   that the embeddings are looked up rather than computed: each sentence gets its real
   all-MiniLM-L6-v2 embedding (`synthetic.base_embeddings`), each passage the normalised mean
-  of its sentences', and its word pieces for MaxSim random unit vectors (as many as the
-  tokenizer gives). Questions are SQuAD dev questions, encoded by the real model.
+  of its sentences', and its word pieces for MaxSim random unit vectors (one per content
+  piece the tokenizer gives). Questions are SQuAD dev questions, encoded by the real model.
 
 For each corpus: p50 and p95 of encoding the question alone (`Embedder.encode_question`,
 the model's forward pass that `answer()` runs) and of the whole `answer()`, their ratio
@@ -35,7 +35,7 @@ import numpy as np
 from synthetic import base_embeddings, squad_sentences
 
 import qa.threads
-from qa.embed import load_embedder
+from qa.embed import PassagePass, load_embedder
 from qa.engine import Engine, build_index
 from qa.ingest.chunking import split_sentences
 from qa.settings import Settings
@@ -138,10 +138,11 @@ def _build_with_looked_up_embeddings(corpus: Path, index: Path, sentences: list[
             rows[row] = np.mean(found, axis=0) if found else table[sentences[0]]
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
-    def encode_with_tokens(texts, progress: bool = False):
+    def encode_passages(texts, within=None, headings=None, progress: bool = False):
         # Word pieces: random unit vectors, one per content piece the model's tokenizer
         # gives (the pieces the index keeps), so that MaxSim reads as many rows per passage
-        # as it would for real.
+        # as it would for real. Sentences: their looked-up embeddings, alone and with the
+        # heading.
         rng = np.random.default_rng(0)
         encoded = embedder.model.tokenizer(
             list(texts),
@@ -151,18 +152,25 @@ def _build_with_looked_up_embeddings(corpus: Path, index: Path, sentences: list[
             max_length=embedder.max_tokens,
         )
         pieces, offsets = [], []
-        for ids, spans in zip(encoded["input_ids"], encoded["offset_mapping"]):
+        for ids, piece_spans in zip(encoded["input_ids"], encoded["offset_mapping"]):
             keep = embedder.content(ids)
             rows = rng.standard_normal((len(keep), dimension)).astype(np.float32)
-            pieces.append((rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float16))
-            offsets.append(np.array([spans[i][0] for i in keep], dtype=np.int32))
-        return encode(texts), pieces, offsets
+            pieces.append(rows / np.linalg.norm(rows, axis=1, keepdims=True))
+            offsets.append(np.array([piece_spans[i][0] for i in keep], dtype=np.int32))
+        spans = [
+            (text, heading, a, b)
+            for text, heading, rows in zip(texts, headings, within)
+            for a, b in rows.tolist()
+        ]
+        alone = encode([text[a:b] for text, _, a, b in spans])
+        titled = encode([text[:heading] + text[a:b] for text, heading, a, b in spans])
+        return PassagePass(encode(texts), pieces, offsets, alone, titled)
 
-    embedder.encode, embedder.encode_with_tokens = encode, encode_with_tokens
+    embedder.encode, embedder.encode_passages = encode, encode_passages
     try:
         build_index(corpus, index)
     finally:
-        del embedder.encode, embedder.encode_with_tokens  # the class's own again
+        del embedder.encode, embedder.encode_passages  # the class's own again
 
 
 if __name__ == "__main__":

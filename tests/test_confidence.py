@@ -23,7 +23,7 @@ from qa.search.retrieval import Match
 
 # A copy of ../shared/bench/seed_dev_qa.jsonl: questions about the seed articles.
 SEED_QUESTIONS = ROOT / "tests" / "seed_dev_qa.jsonl"
-EXPECTED_EXAMPLE = 0.58326  # the committed fit's confidence for EXAMPLE; a refit changes it
+EXPECTED_EXAMPLE = 0.59264  # the committed fit's confidence for EXAMPLE; a refit changes it
 EXAMPLE = Signals(
     passage_cosine=0.55,
     sentence_cosine=0.62,

@@ -104,8 +104,8 @@ def test_module_level_answer_uses_the_environment(tmp_path, monkeypatch, seed_in
     monkeypatch.setenv("QA_INDEX", str(seed_index))
     qa.engine.default_engine.cache_clear()
     try:
-        result = qa.answer("Who is the President of Tajikistan?", k=1)
-        assert "Rahmon" in result.passages[0].text
+        result = qa.answer("Which potential of the organization should be unlocked?", k=1)
+        assert "peacekeeping potential" in result.passages[0].text
     finally:
         qa.engine.default_engine.cache_clear()
 

@@ -11,7 +11,7 @@ from qa.evaluate import read_questions
 def test_qa_eval_on_a_three_line_file(tmp_path, seed_index, capsys):
     lines = [
         {"q": "What is the primary goal of the CSTO?", "a": ["collective security"]},
-        {"q": "Who is the President of Tajikistan?", "a": ["Emomali Rahmon"]},
+        {"q": "Which humanitarian situation did the Declaration address?", "a": ["Palestinian"]},
         {"q": "Who won the 1966 football World Cup?", "a": ["England national football team"]},
     ]
     path = tmp_path / "three.jsonl"

@@ -61,7 +61,8 @@ def test_store_round_trip_memory_maps_the_codes(store, tmp_path):
 
 def test_content_word_pieces_come_from_the_same_pass_as_the_vector(embedder):
     text = "Leaders signed documents at the summit."
-    vectors, pieces, offsets = embedder.encode_with_tokens([text])
+    found = embedder.encode_passages([text])
+    vectors, pieces, offsets = found.vectors, found.pieces, found.offsets
     assert float(vectors[0] @ embedder.encode([text])[0]) == pytest.approx(1.0, abs=1e-4)
     assert len(pieces[0]) == len(offsets[0]) < embedder.count_tokens(text)
     assert np.linalg.norm(pieces[0], axis=1) == pytest.approx(1.0, abs=1e-5)
@@ -72,6 +73,27 @@ def test_content_word_pieces_come_from_the_same_pass_as_the_vector(embedder):
         "documents",
         "summit.",
     ]
+
+
+def test_sentence_vectors_are_pooled_from_the_passage_pass(embedder):
+    heading = "Leaders meet in Astana (2024-11-28). "
+    first, second = "Leaders signed documents.", "The next summit is in Moscow."
+    text = f"{heading}{first} {second}"
+    spans = np.array(
+        [[len(heading), len(heading) + len(first)], [len(text) - len(second), len(text)]]
+    )
+    found = embedder.encode_passages(
+        [text, heading + first], [spans, spans[:1]], [len(heading)] * 2
+    )
+    assert found.sentence_vectors.shape == found.titled_vectors.shape == (3, embedder.dimension)
+    assert np.linalg.norm(found.sentence_vectors, axis=1) == pytest.approx(1.0, abs=1e-5)
+    # A passage of one sentence: with the heading, its sentence's pieces are all of it, so
+    # the titled vector is the passage's own (the model's pooling, [CLS] and [SEP] included).
+    assert float(found.titled_vectors[2] @ found.vectors[1]) == pytest.approx(1.0, abs=1e-5)
+    # Each sentence is nearer its words read alone than the other sentence's.
+    alone = embedder.encode([first, second])
+    similarity = found.sentence_vectors[:2] @ alone.T
+    assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0]
 
 
 def test_question_pieces_leave_out_stopwords_and_punctuation(embedder):
@@ -91,7 +113,8 @@ def test_sign_codes_rank_as_float_pieces_do(engine, embedder):
     """
     index = engine.index
     texts = [index.documents[p.doc].headed(p.start, p.end) for p in index.passages]
-    _, pieces, offsets = embedder.encode_with_tokens(texts)
+    found = embedder.encode_passages(texts)
+    pieces, offsets = found.pieces, found.offsets
     heading = [len(index.documents[p.doc].heading) for p in index.passages]
     offsets = [
         np.where(o >= h, o - h + p.start, -1) for o, h, p in zip(offsets, heading, index.passages)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,25 @@ def choose_device(requested: str | None = None) -> str:
     if kind == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device {device!r} asked for, but torch sees no Apple GPU: use cpu")
     return device
+
+
+@dataclass(frozen=True)
+class PassagePass:
+    """What one pass of the model over passages gives (`Embedder.encode_passages`).
+
+    Attributes:
+        vectors: unit-length float32, one row per passage.
+        pieces: per passage, its content word pieces' unit vectors.
+        offsets: per passage, each of those pieces' character offset in its text.
+        sentence_vectors, titled_vectors: one unit row per sentence, the passages'
+            sentences in order: pooled over the sentence, and over it and the heading.
+    """
+
+    vectors: np.ndarray
+    pieces: list[np.ndarray]
+    offsets: list[np.ndarray]
+    sentence_vectors: np.ndarray
+    titled_vectors: np.ndarray
 
 
 class Embedder:
@@ -85,21 +105,37 @@ class Embedder:
                 bar.update(len(rows))
         return vectors
 
-    def encode_with_tokens(
-        self, texts: Sequence[str], progress: bool = False
-    ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """Embed `texts`, and keep each text's content word pieces from the same pass.
+    def encode_passages(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[np.ndarray] | None = None,
+        headings: Sequence[int] | None = None,
+        progress: bool = False,
+    ) -> PassagePass:
+        """Embed passages, and keep from the same pass what the index needs besides their
+        vectors: their content word pieces, and vectors for their sentences.
 
-        Returns:
-            The unit-length text vectors; per text, its content word pieces' unit-length
-            vectors (`content`: as the question side reads them); per text, each of those
-            pieces' character offset.
+        A sentence's vectors are pooled from the passage's token vectors the way the model
+        pools a text (the mean, [CLS] and [SEP] included, scaled to unit length), over the
+        sentence's word pieces alone, and over them and the heading's. So a sentence costs
+        no pass of its own: a build reads each word once (BENCHMARKS.md, "A lean index").
+
+        Args:
+            texts: the passages, each as the model reads it (with its heading in front).
+            sentences: per passage, its sentences' (start, end) in its text; none if None.
+            headings: per passage, the length of its heading (0 for none).
         """
         from tqdm.auto import tqdm
 
+        sentences = (
+            sentences if sentences is not None else [np.empty((0, 2), np.int64)] * len(texts)
+        )
+        headings = headings if headings is not None else [0] * len(texts)
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         pieces: list[np.ndarray] = [np.empty(0)] * len(texts)
         offsets: list[np.ndarray] = [np.empty(0)] * len(texts)
+        alone: list[np.ndarray] = [np.empty(0)] * len(texts)
+        titled: list[np.ndarray] = [np.empty(0)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with tqdm(total=len(texts), unit="text", desc="Embedding", disable=not progress) as bar:
             for begin in range(0, len(order), BATCH):
@@ -110,14 +146,24 @@ class Embedder:
                 for i, text_offsets, output in zip(rows, spans, outputs):
                     vectors[i] = _unit(output["sentence_embedding"].float().cpu().numpy())
                     length = int(output["attention_mask"].sum())
+                    tokens = output["token_embeddings"][:length].float().cpu().numpy()
                     keep = np.array(
                         self.content(output["input_ids"][1 : length - 1].tolist()), dtype=np.int64
                     )
-                    tokens = output["token_embeddings"][1 : length - 1][keep]
-                    pieces[i] = _unit(tokens.float().cpu().numpy())
+                    pieces[i] = _unit(tokens[1:-1][keep])
                     offsets[i] = text_offsets[keep]
+                    alone[i], titled[i] = _pooled(
+                        tokens, text_offsets, np.asarray(sentences[i]).reshape(-1, 2), headings[i]
+                    )
                 bar.update(len(rows))
-        return vectors, pieces, offsets
+        empty = np.empty((0, self.dimension), dtype=np.float32)
+        return PassagePass(
+            vectors,
+            pieces,
+            offsets,
+            np.concatenate([empty, *alone]),
+            np.concatenate([empty, *titled]),
+        )
 
     def encode_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's unit-length vector, shape (1, dimension), and the unit vectors of
@@ -172,6 +218,29 @@ def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     return frozenset(STOPWORDS_EN_PLUS)
+
+
+def _pooled(
+    tokens: np.ndarray, offsets: np.ndarray, sentences: np.ndarray, heading: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors pooled from one passage's token vectors: per sentence, the unit mean
+    of [CLS], [SEP] and the word pieces that start inside it; and the same with the pieces of
+    the heading (those that start before `heading`).
+
+    Args:
+        tokens: the passage's token vectors, [CLS] first and [SEP] last.
+        offsets: each word piece's start in the passage's text (no [CLS] or [SEP]).
+        sentences: (start, end) of each sentence in the passage's text.
+        heading: the length of the heading in front of the passage's text.
+    """
+    pieces, special = tokens[1:-1], tokens[0] + tokens[-1]
+    inside = (offsets >= sentences[:, :1]) & (offsets < sentences[:, 1:])
+    with_heading = inside | (offsets < heading)
+    pooled = [
+        (mask.astype(np.float32) @ pieces + special) / (mask.sum(axis=1, keepdims=True) + 2)
+        for mask in (inside, with_heading)
+    ]
+    return _unit(pooled[0]), _unit(pooled[1])
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ class BuildReport:
         skipped: files not indexed, each with the reason.
         added, changed, removed, unchanged: file names, by what happened to them.
         embedded: how many passages were embedded (0 when nothing changed).
-        embedded_sentences: how many sentences were embedded.
+        embedded_sentences: how many sentences got vectors (pooled from their passages).
         full_reason: why every document was rebuilt; None for an incremental build.
         notes: files indexed with a remark (a fallback text encoding, a date that was not
             one, a PDF reader's warning, no passage to search).
@@ -227,23 +227,26 @@ def embed_rows(
     embedding: Embedding = embed_locally,
 ) -> list[DocumentRows]:
     """The documents' rows with their vectors: passages read with their heading, keeping
-    their word pieces from the same pass, and sentences alone and with the heading.
+    from the same pass their word pieces and their sentences' vectors, alone and with the
+    heading.
 
     All documents' texts go to the model together (`embedding`: in this process, or on a
     Ray cluster), so batches hold texts of like length.
     """
     texts = [rows.texts() for rows in cut]
-    passage_texts = [text for t in texts for text in t.passages]
-    sentence_texts = [text for t in texts for text in t.sentences]
-    titled = [text for t in texts for text in t.titled_sentences]
-    done = embedding(embedder, Texts(passage_texts, sentence_texts, titled), progress)
+    job = Texts(
+        passages=[text for t in texts for text in t.passages],
+        headings=[heading for t in texts for heading in t.headings],
+        sentences=[spans for t in texts for spans in t.sentences],
+    )
+    done = embedding(embedder, job, progress)
     embedded = []
     p = s = 0
     for rows in cut:
         n, m = len(rows.passages), len(rows.sentences)
         embedded.append(
             rows.embedded(
-                done.passage_vectors[p : p + n],
+                done.vectors[p : p + n],
                 done.pieces[p : p + n],
                 done.offsets[p : p + n],
                 done.sentence_vectors[s : s + m],

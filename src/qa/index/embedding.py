@@ -6,58 +6,35 @@ Data workers on a cluster (`qa index --ray`), importing Ray only when it embeds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
 
 import numpy as np
 
 from qa.cluster import connected, quiet, require_ray
-from qa.embed import Embedder
+from qa.embed import Embedder, PassagePass
 from qa.index.rows import Texts
-
-
-@dataclass(frozen=True)
-class Embedded:
-    """The vectors of a `Texts`, row for row.
-
-    Attributes:
-        passage_vectors: unit-length float32, one row per passage.
-        pieces: per passage, its content word pieces' unit-length vectors.
-        offsets: per passage, each word piece's character offset in its headed text.
-        sentence_vectors, titled_vectors: unit-length float32, one row per sentence.
-    """
-
-    passage_vectors: np.ndarray
-    pieces: list[np.ndarray]
-    offsets: list[np.ndarray]
-    sentence_vectors: np.ndarray
-    titled_vectors: np.ndarray
 
 
 class Embedding(Protocol):
     """Where a build's embedding runs: in this process, or on a cluster."""
 
-    def __call__(self, embedder: Embedder, job: Texts, progress: bool) -> Embedded:
+    def __call__(self, embedder: Embedder, job: Texts, progress: bool) -> PassagePass:
         """Embed `job` with `embedder`'s model (or the same model elsewhere)."""
         ...
 
 
-def embed_locally(embedder: Embedder, job: Texts, progress: bool = False) -> Embedded:
-    """Embed `job` in this process: the passages with their word pieces, then all sentences."""
-    passage_vectors, pieces, offsets = embedder.encode_with_tokens(job.passages, progress)
-    vectors = embedder.encode(job.sentences + job.titled_sentences, progress=progress)
-    sentence_vectors, titled_vectors = np.split(vectors, [len(job.sentences)])
-    return Embedded(passage_vectors, pieces, offsets, sentence_vectors, titled_vectors)
+def embed_locally(embedder: Embedder, job: Texts, progress: bool = False) -> PassagePass:
+    """Embed `job` in this process: one pass over each passage (`Embedder.encode_passages`)."""
+    return embedder.encode_passages(job.passages, job.sentences, job.headings, progress)
 
 
-_PASSAGE, _SENTENCE, _TITLED = 0, 1, 2
-_BATCH = 64  # texts per batch a worker embeds, as `Embedder.encode_with_tokens` batches
+_BATCH = 64  # passages per batch a worker embeds, as `Embedder.encode_passages` batches
 _BLOCKS_PER_WORKER = 4  # enough blocks that no worker idles while another has a queue
 
 
 class RayEmbedding:
-    """A build's embedding step on a Ray cluster: Ray Data `map_batches` over the texts,
+    """A build's embedding step on a Ray cluster: Ray Data `map_batches` over the passages,
     each worker holding the build's model (on a GPU when the cluster has them).
 
     Args:
@@ -71,39 +48,45 @@ class RayEmbedding:
         require_ray()
         self.address = address
 
-    def __call__(self, embedder: Embedder, job: Texts, progress: bool = False) -> Embedded:
+    def __call__(self, embedder: Embedder, job: Texts, progress: bool = False) -> PassagePass:
         """Embed `job` on the cluster with the model `embedder` holds; rows come back in
         `job`'s order."""
         from tqdm.auto import tqdm
 
-        if not _count(job):  # documents without passages: nothing to send
+        if not job.passages:  # documents without passages: nothing to send
             return embed_locally(embedder, job, progress)
-        vectors = np.empty((_count(job), embedder.dimension), dtype=np.float32)
-        pieces: list[np.ndarray] = [np.empty(0)] * len(job.passages)
-        offsets: list[np.ndarray] = [np.empty(0)] * len(job.passages)
+        count, dimension = len(job.passages), embedder.dimension
+        vectors = np.empty((count, dimension), dtype=np.float32)
+        pieces: list[np.ndarray] = [np.empty(0)] * count
+        offsets: list[np.ndarray] = [np.empty(0)] * count
+        alone: list[np.ndarray] = [np.empty(0)] * count
+        titled: list[np.ndarray] = [np.empty(0)] * count
         with connected(self.address) as ray, quiet("ray.data"):
             dataset = _dataset(ray, job, embedder, _workers(ray))
-            with tqdm(
-                total=_count(job), unit="text", desc="Embedding", disable=not progress
-            ) as bar:
+            with tqdm(total=count, unit="text", desc="Embedding", disable=not progress) as bar:
                 for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
                     rows = batch["row"]
                     vectors[rows] = batch["vector"]
-                    for row, piece_bytes, offset_bytes in zip(
-                        rows, batch["pieces"], batch["offsets"]
+                    for row, *found in zip(
+                        rows, batch["pieces"], batch["offsets"], batch["alone"], batch["titled"]
                     ):
-                        if row < len(job.passages):
-                            pieces[row] = np.frombuffer(piece_bytes, np.float16).reshape(
-                                -1, embedder.dimension
-                            )
-                            offsets[row] = np.frombuffer(offset_bytes, np.int32).copy()
+                        pieces[row] = _rows(found[0], np.float16, dimension)
+                        offsets[row] = np.frombuffer(found[1], np.int32).copy()
+                        alone[row] = _rows(found[2], np.float32, dimension)
+                        titled[row] = _rows(found[3], np.float32, dimension)
                     bar.update(len(rows))
-        first, second = len(job.passages), len(job.passages) + len(job.sentences)
-        return Embedded(vectors[:first], pieces, offsets, vectors[first:second], vectors[second:])
+        empty = np.empty((0, dimension), dtype=np.float32)
+        return PassagePass(
+            vectors,
+            pieces,
+            offsets,
+            np.concatenate([empty, *alone]),
+            np.concatenate([empty, *titled]),
+        )
 
 
-def _count(job: Texts) -> int:
-    return len(job.passages) + len(job.sentences) + len(job.titled_sentences)
+def _rows(data: bytes, dtype: type, dimension: int) -> np.ndarray:
+    return np.frombuffer(data, dtype).reshape(-1, dimension).astype(np.float32)
 
 
 def _workers(ray: ModuleType) -> tuple[int, float]:
@@ -117,14 +100,19 @@ def _workers(ray: ModuleType) -> tuple[int, float]:
 
 
 def _dataset(ray: ModuleType, job: Texts, embedder: Embedder, workers: tuple[int, float]):
-    """The texts as a Ray dataset, mapped through `_Worker`s; each row keeps its position."""
+    """The passages as a Ray dataset, mapped through `_Worker`s; each row keeps its position."""
     count, gpus = workers
-    texts = job.passages + job.sentences + job.titled_sentences
-    kinds = [_PASSAGE] * len(job.passages) + [_SENTENCE] * len(job.sentences)
-    kinds += [_TITLED] * len(job.titled_sentences)
-    # Passages first, then sentences, each longest first: batches hold texts of like length.
-    order = sorted(range(len(texts)), key=lambda i: (kinds[i] != _PASSAGE, -len(texts[i])))
-    items = [{"row": i, "kind": kinds[i], "text": texts[i]} for i in order]
+    # Longest first: batches hold passages of like length.
+    order = sorted(range(len(job.passages)), key=lambda i: -len(job.passages[i]))
+    items = [
+        {
+            "row": i,
+            "text": job.passages[i],
+            "heading": job.headings[i],
+            "sentences": np.asarray(job.sentences[i], dtype=np.int64).tobytes(),
+        }
+        for i in order
+    ]
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the build draws its own bar
     context.print_on_execution_start = False
@@ -147,7 +135,7 @@ def _worker(model: str, device: str) -> type[_Worker]:
 
 
 class _Worker:
-    """One Ray worker's model; embeds a batch of rows of any kind."""
+    """One Ray worker's model; embeds a batch of passages with their sentences."""
 
     model: str
     device: str
@@ -159,19 +147,24 @@ class _Worker:
         self.embedder = Embedder(self.model, self.device)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        texts = [str(text) for text in batch["text"]]
-        is_passage = batch["kind"] == _PASSAGE
-        vectors = np.empty((len(texts), self.embedder.dimension), dtype=np.float32)
-        pieces = np.full(len(texts), b"", dtype=object)
-        offsets = np.full(len(texts), b"", dtype=object)
-        passages = np.flatnonzero(is_passage)
-        if len(passages):
-            found = self.embedder.encode_with_tokens([texts[i] for i in passages])
-            vectors[passages] = found[0]
-            for i, piece_rows, piece_offsets in zip(passages, found[1], found[2]):
-                pieces[i] = piece_rows.astype(np.float16).tobytes()
-                offsets[i] = piece_offsets.astype(np.int32).tobytes()
-        sentences = np.flatnonzero(~is_passage)
-        if len(sentences):
-            vectors[sentences] = self.embedder.encode([texts[i] for i in sentences])
-        return {"row": batch["row"], "vector": vectors, "pieces": pieces, "offsets": offsets}
+        sentences = [np.frombuffer(s, np.int64).reshape(-1, 2) for s in batch["sentences"]]
+        found = self.embedder.encode_passages(
+            [str(text) for text in batch["text"]], sentences, batch["heading"].tolist()
+        )
+        ends = np.cumsum([len(s) for s in sentences])[:-1]
+        alone = np.split(found.sentence_vectors, ends)
+        titled = np.split(found.titled_vectors, ends)
+
+        def column(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+            column = np.empty(len(arrays), dtype=object)
+            column[:] = [a.astype(dtype).tobytes() for a in arrays]
+            return column
+
+        return {
+            "row": batch["row"],
+            "vector": found.vectors,
+            "pieces": column(found.pieces, np.float16),
+            "offsets": column(found.offsets, np.int32),
+            "alone": column(alone, np.float32),
+            "titled": column(titled, np.float32),
+        }

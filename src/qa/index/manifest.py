@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qa.settings import Settings, same_model
 
-FORMAT_VERSION = 3  # 3: content word pieces as sign codes
+FORMAT_VERSION = 4  # 3: content word pieces as sign codes; 4: sentence vectors pooled
 _VERSIONED = ("qa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "numpy")
 _REBUILD = "run `qa index --full` to rebuild it"
 

@@ -38,8 +38,9 @@ class DocumentRows:
         passage_vectors: per passage, its unit-length embedding (read with the document's
             heading); shape (p, dimension); None until embedded.
         pieces: per passage, its word pieces (passages numbered from 0 within this document).
-        sentence_vectors: per sentence, its unit-length embedding; shape (s, dimension).
-        titled_sentence_vectors: per sentence, its embedding read with the heading.
+        sentence_vectors: per sentence, its unit-length vector (pooled from its passage's
+            pass, `Embedder.encode_passages`); shape (s, dimension).
+        titled_sentence_vectors: per sentence, its vector pooled with the heading.
     """
 
     document: Document
@@ -55,12 +56,18 @@ class DocumentRows:
         return self.passage_vectors is not None
 
     def texts(self) -> Texts:
-        """What the model reads for these rows."""
+        """What the model reads for these rows: each passage with the heading in front, and
+        where its sentences lie in that text."""
         document = self.document
+        heading = len(document.heading)
+        spans = [
+            self.sentences[self.sentences[:, 0] == number, 1:] - start + heading
+            for number, (start, _) in enumerate(self.passages.tolist())
+        ]
         return Texts(
             passages=[document.headed(a, b) for a, b in self.passages.tolist()],
-            sentences=[document.text[a:b] for _, a, b in self.sentences.tolist()],
-            titled_sentences=[document.headed(a, b) for _, a, b in self.sentences.tolist()],
+            headings=[heading] * len(self.passages),
+            sentences=spans,
         )
 
     def embedded(
@@ -89,12 +96,13 @@ class DocumentRows:
 
 @dataclass(frozen=True)
 class Texts:
-    """The texts the model embeds for some rows: passages (with their heading, read with
-    their word pieces kept), and sentences alone and with the heading."""
+    """The texts the model embeds for some rows: the passages, each with its heading in
+    front; per passage, the heading's length and its sentences' (start, end) in that text,
+    whose vectors are pooled from the passage's pass."""
 
     passages: list[str]
-    sentences: list[str]
-    titled_sentences: list[str]
+    headings: list[int]
+    sentences: list[np.ndarray]
 
 
 def split_by_document(index: StoredIndex) -> list[DocumentRows]:

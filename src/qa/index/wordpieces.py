@@ -1,6 +1,6 @@
 """The word pieces of every passage: the model's contextual token vectors, for MaxSim.
 
-Kept from the pass that embeds each passage (`qa.embed.Embedder.encode_with_tokens`): only
+Kept from the pass that embeds each passage (`qa.embed.Embedder.encode_passages`): only
 the content pieces (the question side reads only those too), each stored as one bit per
 dimension, its sign, so 48 bytes for a 384-dimensional piece instead of 768 as float16.
 MaxSim is asymmetric: the question's pieces stay float32, and a passage's piece is read
