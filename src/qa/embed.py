@@ -62,6 +62,26 @@ class PassagePass:
     sentence_vectors: np.ndarray
     titled_vectors: np.ndarray
 
+    @classmethod
+    def of_passages(
+        cls,
+        vectors: np.ndarray,
+        pieces: list[np.ndarray],
+        offsets: list[np.ndarray],
+        alone: list[np.ndarray],
+        titled: list[np.ndarray],
+    ) -> PassagePass:
+        """The pass from per-passage parts: `alone` and `titled` hold each passage's
+        sentence rows, joined here into one row per sentence."""
+        empty = np.empty((0, vectors.shape[1]), dtype=np.float32)
+        return cls(
+            vectors,
+            pieces,
+            offsets,
+            np.concatenate([empty, *alone]),
+            np.concatenate([empty, *titled]),
+        )
+
 
 class Embedder:
     """A loaded model: `encode` gives unit-length float32 rows, one per text.
@@ -156,14 +176,7 @@ class Embedder:
                         tokens, text_offsets, np.asarray(sentences[i]).reshape(-1, 2), headings[i]
                     )
                 bar.update(len(rows))
-        empty = np.empty((0, self.dimension), dtype=np.float32)
-        return PassagePass(
-            vectors,
-            pieces,
-            offsets,
-            np.concatenate([empty, *alone]),
-            np.concatenate([empty, *titled]),
-        )
+        return PassagePass.of_passages(vectors, pieces, offsets, alone, titled)
 
     def encode_question(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's unit-length vector, shape (1, dimension), and the unit vectors of

@@ -75,14 +75,7 @@ class RayEmbedding:
                         alone[row] = _rows(found[2], np.float32, dimension)
                         titled[row] = _rows(found[3], np.float32, dimension)
                     bar.update(len(rows))
-        empty = np.empty((0, dimension), dtype=np.float32)
-        return PassagePass(
-            vectors,
-            pieces,
-            offsets,
-            np.concatenate([empty, *alone]),
-            np.concatenate([empty, *titled]),
-        )
+        return PassagePass.of_passages(vectors, pieces, offsets, alone, titled)
 
 
 def _rows(data: bytes, dtype: type, dimension: int) -> np.ndarray:
