@@ -66,7 +66,9 @@ def server(seed_index, tmp_path_factory):
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        "TMPDIR": str(root / "tmp"),  # where the app keeps its exports while it runs
     }
+    (root / "tmp").mkdir()
     log = (root / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus), "--index", str(index),
@@ -85,6 +87,10 @@ def server(seed_index, tmp_path_factory):
             process.kill()
             process.wait()
         log.close()
+    # Stopped as a service manager stops it (SIGTERM), it removed the conversations it kept
+    # for download, its own files and gradio's copies (gradio leaves empty upload stubs).
+    left = [path for path in (root / "tmp").rglob("*") if path.is_file() and path.stat().st_size]
+    assert left == []
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:

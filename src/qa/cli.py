@@ -158,6 +158,9 @@ def _eval(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from qa.web.app import serve  # gradio loads only for this command
 
+    if threading.current_thread() is threading.main_thread():
+        # Stop as on Ctrl-C, so the app's temporary files are removed on the way out.
+        signal.signal(signal.SIGTERM, _interrupt)
     serve(args.corpus, args.index, host=args.host, port=args.port, api=args.api)
     return EXIT_OK
 

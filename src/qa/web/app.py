@@ -135,7 +135,9 @@ def build_app(service: ChatService):
         except (ValueError, IndexUnusable) as error:
             raise gr.Error(str(error)) from None
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    # Gradio keeps a copy of every file it serves (each answer's export): removed an hour
+    # after it was made, and all of them when the server stops.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.HTML(
             f'<div class="qa-header"><h1>{TITLE}</h1><p>Every answer is a quote from the '
             "articles, with its source. Nothing leaves this machine. Press / to type a "
