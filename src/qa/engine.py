@@ -27,6 +27,7 @@ from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
 from qa.search.retrieval import Hit, match, search, sentence_text
 from qa.settings import Settings
+from qa.threads import one_blas_thread
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
@@ -253,6 +254,7 @@ class Engine:
             question, k, date_from=date_from, date_to=date_to, sources=sources, history=history
         )[0]
 
+    @one_blas_thread()  # small matrix products: a second BLAS thread only waits
     def answer_with_signals(
         self,
         question: str,

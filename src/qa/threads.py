@@ -11,6 +11,10 @@ at p50 with spinning OpenMP threads and 22-28 ms without; the rest of `Engine.an
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 
 
 def settle() -> None:
@@ -26,3 +30,41 @@ def settle() -> None:
     except ImportError as error:  # pragma: no cover - a broken install
         raise ImportError("qa needs threadpoolctl: pip install threadpoolctl") from error
     threadpool_limits(1, user_api="blas")
+
+
+_lock = threading.Lock()
+_inside = 0  # blocks running under `one_blas_thread`, in all threads
+_limiter = None  # what restores the BLAS threads when the last of them ends
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with BLAS (numpy's, faiss's) on one thread, then restore the setting.
+
+    For library code answering a question: its matrix products are small, and in a process
+    where `settle` was not called, a second BLAS thread only waits for a core (BENCHMARKS.md,
+    "Threads"). The BLAS thread count is the process's, not the thread's, so blocks running
+    at once in several threads share one limit: the first sets it, the last restores it.
+    Costs about 30 microseconds; does nothing to torch's threads.
+    """
+    global _inside, _limiter
+    with _lock:
+        if _inside == 0:
+            _limiter = _controller().limit(limits=1, user_api="blas")
+        _inside += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _inside -= 1
+            if _inside == 0 and _limiter is not None:
+                _limiter.restore_original_limits()
+                _limiter = None
+
+
+@lru_cache(maxsize=1)
+def _controller():
+    """The thread pools of the libraries loaded now (found once: the search takes ~1 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
