@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 from qa import Engine
 from qa.index.build import build_index
-from qa.index.generations import build_lock, current_generation
+from qa.index.generations import LiveGeneration, build_lock, current_generation, publish
 
 EDITED = "2024-astana-council-narrow-format.md"
 # Deleting a file rebuilds without the model, so a child that only deletes starts fast.
@@ -172,3 +172,12 @@ def test_watch_follows_changes_and_stops_on_ctrl_c(corpus_copy, index_copy):
         child.kill()
     assert child.returncode == 0
     assert b"stopped watching" in err and b"Traceback" not in err
+
+
+def test_the_live_generation_is_read_anew_after_every_switch(tmp_path):
+    live = LiveGeneration(tmp_path)
+    assert live() is None
+    for _ in range(3):  # switches in quick succession, as fast as publish goes
+        with build_lock(tmp_path):
+            made = publish(tmp_path, lambda folder: (folder / "rows").write_text("x"))
+        assert live() == made == current_generation(tmp_path)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.index.lexical import Lexical, split_compounds
+from qa.index.lexical import Lexical, split_compounds, terms
 
 POSTS = [
     "Marching for the planet today with thousands of others #ClimateWeek",
@@ -37,3 +37,27 @@ def test_run_together_words_are_read_whole_and_by_their_parts():
     )
     # ordinary words, acronyms and their plurals stay as they are
     assert split_compounds("The CDs of NASA, Paris and GHz") == "The CDs of NASA, Paris and GHz"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which Kazakh city hosted the 2024 Collective Security Council session?",
+        "What isn't being addressed by the #ClimateWeek rally of @CityCouncilNY?",
+        "Ünïcode café_bar naïve résumé: 3.5% of 1,200 (a) I x",
+        "",
+        "the and of",
+    ],
+)
+def test_question_terms_are_what_bm25s_makes_of_the_text(text):
+    import bm25s
+    import Stemmer
+
+    made = bm25s.tokenize(
+        [split_compounds(text)],
+        stopwords="en",
+        stemmer=Stemmer.Stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )[0]
+    assert terms(text) == tuple(made)

@@ -16,7 +16,7 @@ import numpy as np
 from qa.embed import Embedder, load_embedder
 from qa.index.build import BuildReport, build_index  # also importable from here, as before
 from qa.index.generation import StoredIndex, read_index
-from qa.index.generations import current_generation
+from qa.index.generations import LiveGeneration, current_generation
 from qa.index.manifest import IndexUnusable
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
@@ -135,6 +135,7 @@ class Engine:
             raise ValueError(f"the threshold is a probability from 0 to 1, got {threshold!r}")
         self.threshold = self.model.threshold if threshold is None else float(threshold)
         self._switching = threading.Lock()
+        self._live = LiveGeneration(self.index_dir)  # asked before every question
         if build_if_missing and current_generation(self.index_dir) is None:
             build_index(self.corpus_dir, self.index_dir, settings, progress)
         self._loaded = self._read()
@@ -357,7 +358,7 @@ class Engine:
         it), the loaded one keeps answering and the switch is tried again next time.
         """
         loaded = self._loaded
-        live = current_generation(self.index_dir)
+        live = self._live()
         if live is None or live == loaded.index.path:
             return loaded
         with self._switching:  # one thread loads it; the others then find it loaded

@@ -41,6 +41,30 @@ def current_generation(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
+class LiveGeneration:
+    """The live generation of one index folder, for a reader that asks before every question.
+
+    CURRENT is read again only when the file changed: a build replaces it by a rename, so
+    its inode and modification time change. Otherwise asking costs one `stat`.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._known: tuple[tuple[int, int, int], Path | None] | None = None  # (file, live)
+
+    def __call__(self) -> Path | None:
+        """The live generation's folder, or None when no index was built here."""
+        try:
+            stat = os.stat(self.index_dir / _POINTER)
+        except FileNotFoundError:
+            return None
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        known = self._known
+        if known is None or known[0] != seen:
+            known = self._known = (seen, current_generation(self.index_dir))
+        return known[1]
+
+
 def publish(index_dir: Path, write: Callable[[Path], None], needed: int = 0) -> Path:
     """Write a new generation with `write(folder)` and make it the live one.
 

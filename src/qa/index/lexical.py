@@ -19,6 +19,7 @@ import numpy as np
 K1 = 0.9
 B = 0.75
 _WORDS = re.compile(r"\w+")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token_pattern
 # A word with a case change inside ("ClimateWeek", "NYCouncil": ASCII letters) or an
 # underscore between letters or digits ("climate_week"), and the parts it splits into (in a
 # part, letters other than A-Z count as small letters: "café_bar" is "café" and "bar").
@@ -106,18 +107,23 @@ def _with_parts(match: re.Match) -> str:
 
 
 def terms(query: str) -> tuple[str, ...]:
-    """The query's stemmed terms, stopwords left out, as BM25 reads them."""
-    import bm25s
+    """The query's stemmed terms, stopwords left out, as BM25 reads them.
 
-    return tuple(
-        bm25s.tokenize(
-            [split_compounds(query)],
-            stopwords="en",
-            stemmer=_stemmer(),
-            return_ids=False,
-            show_progress=False,
-        )[0]
-    )
+    The same terms as `bm25s.tokenize` gives for the one text (its word pattern, lower case,
+    its English stopwords, the same stemmer; a test holds them equal), without its set-up
+    for a list of texts, which took three quarters of the time for one question.
+    """
+    stopwords = _bm25_stopwords()
+    words = [w for w in _TOKEN.findall(split_compounds(query).lower()) if w not in stopwords]
+    return tuple(_stemmer().stemWords(words))
+
+
+@lru_cache(maxsize=1)
+def _bm25_stopwords() -> frozenset[str]:
+    """The stopwords `bm25s.tokenize` drops for stopwords="en"."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
 
 
 @lru_cache(maxsize=1)

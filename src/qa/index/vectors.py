@@ -183,6 +183,7 @@ class VectorIndex:
 
     def __init__(self, index: faiss.Index) -> None:
         self.faiss = index
+        self._decoded: np.ndarray | None = None  # an exact index's rows, once read (`rows`)
 
     @classmethod
     def build(cls, rows: np.ndarray, dimension: int, exact_up_to: int = EXACT_UP_TO) -> VectorIndex:
@@ -224,8 +225,17 @@ class VectorIndex:
         return search(self.faiss, queries, k, ids)
 
     def rows(self, ids: np.ndarray) -> np.ndarray:
-        """The stored rows with these numbers, shape (len(ids), dimension)."""
-        return self.faiss.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        """The stored rows with these numbers, shape (len(ids), dimension).
+
+        An exact index (at most `EXACT_UP_TO` rows: 15 MB as float32 at 384 dimensions)
+        decodes all its rows on the first call and keeps them: a question reads a few
+        hundred rows, and gathering them from memory takes a tenth of decoding them anew.
+        """
+        if self.kind is not Kind.EXACT or len(self) > EXACT_UP_TO:
+            return self.faiss.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        if self._decoded is None:
+            self._decoded = self.all()
+        return self._decoded[np.asarray(ids, dtype=np.int64)]
 
     def all(self) -> np.ndarray:
         """Every stored row, in order."""
