@@ -21,7 +21,7 @@ from qa.index.manifest import IndexUnusable
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
 from qa.search import confidence
-from qa.search.answers import EXACT_KINDS, spans
+from qa.search.answers import EXACT_KINDS, holds, spans
 from qa.search.context import asks_present
 from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
@@ -412,7 +412,7 @@ def _newest_first(
 
     def answers(hit: Hit) -> bool:
         text = sentence_text(index, hit.sentence)
-        return query.kind is None or bool(spans(text, query.kind, query.searched))
+        return query.kind is None or holds(text, query.kind, query.searched)
 
     close = [
         hit

@@ -11,6 +11,7 @@ words of that kind in a sentence that the question does not already name.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from enum import Enum
 from functools import lru_cache
 
@@ -106,8 +107,17 @@ def spans(sentence: str, kind: Kind, question: str = "") -> list[tuple[int, int]
     Returns:
         (start, end) offsets into `sentence`, in order.
     """
+    return list(_spans(sentence, kind, question))
+
+
+def holds(sentence: str, kind: Kind, question: str = "") -> bool:
+    """Whether `sentence` holds words of `kind` that the question does not name (`spans`,
+    stopping at the first)."""
+    return next(_spans(sentence, kind, question), None) is not None
+
+
+def _spans(sentence: str, kind: Kind, question: str) -> Iterator[tuple[int, int]]:
     named = _named(question)
-    found = []
     for match in _SPAN_PATTERNS[kind].finditer(sentence):
         start, end = match.span()
         text = match.group()
@@ -134,8 +144,7 @@ def spans(sentence: str, kind: Kind, question: str = "") -> list[tuple[int, int]
             and " " not in sentence[start:end]
         ):
             continue  # one capitalised word opening a sentence may be any word
-        found.append((start, end))
-    return found
+        yield start, end
 
 
 @lru_cache(maxsize=64)

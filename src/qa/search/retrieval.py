@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.index.generation import StoredIndex
 from qa.index.vectors import VectorIndex
-from qa.search.answers import spans
+from qa.search.answers import holds
 from qa.search.duplicates import collapse
 from qa.search.fusion import fuse, rerank
 from qa.search.maxsim import maxsim
@@ -261,7 +261,7 @@ def _typed(
     question asks for."""
     scores = sentence_scores.copy()
     for row, text in zip(rows.tolist(), texts):
-        if spans(text, query.kind, query.searched or query.text):
+        if holds(text, query.kind, query.searched or query.text):
             scores[row] += params.answer_type
     return scores
 
