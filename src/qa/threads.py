@@ -6,6 +6,10 @@ threads that spin while idle take the core the answer needs. Measured on this pr
 shared 2-core machine (BENCHMARKS.md, "Speed and scale"): encoding a question took 120 ms
 at p50 with spinning OpenMP threads and 22-28 ms without; the rest of `Engine.answer` took
 8 ms with two BLAS threads and 4 ms with one.
+
+`settle` is for a command's entry point (both settings, for the whole process);
+`one_blas_thread` is what `Engine.answer` runs under in any process, restoring the
+setting after.
 """
 
 from __future__ import annotations
