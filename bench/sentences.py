@@ -57,6 +57,8 @@ _PRONOUN = re.compile(
 )
 _CAPITAL = re.compile(r"\b[A-Z][\w'-]*")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# The words naming what is asked for: up to three after "what", "which" or "whose".
+_HEAD = re.compile(r"\b(?:what|which|whose)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", re.I)
 LEGS = ["score", "z_bm25", "z_cosine", "z_titled", "z_maxsim", "typed"]
 TEXT = ["coverage", "new_terms", "new_caps", "new_numbers", "words"]
 CONTEXT = ["first", "pronoun", "prev_best", "prev_best_pronoun", "prev_score", "next_score"]
@@ -67,7 +69,8 @@ FEATURE_SETS = {
     "+ the sentence's words": LEGS + TEXT,
     "score + its neighbours": ["score", "typed"] + CONTEXT,
     "score + windows": ["score", "typed"] + WINDOWS,
-    "everything": LEGS + TEXT + CONTEXT + WINDOWS,
+    "score + the asked-for words": ["score", "typed", "head"],
+    "everything": LEGS + TEXT + CONTEXT + WINDOWS + ["head"],
 }
 NAMES = list(dict.fromkeys(name for chosen in FEATURE_SETS.values() for name in chosen))
 
@@ -179,6 +182,8 @@ def features(row: dict) -> tuple[np.ndarray, np.ndarray]:
     wanted = content_terms(question)
     asked = {w.lower() for w in re.findall(r"[\w'-]+", question)}
     numbers_asked = set(_NUMBER.findall(question))
+    named = _HEAD.search(question)
+    head = content_terms(named.group(1)) if named else set()
     sentences = row["sentences"]
     scores = np.array([s["score"] for s in sentences])
     best, low = _best(row), scores[scores > FLOOR].min(initial=0.0)
@@ -207,6 +212,7 @@ def features(row: dict) -> tuple[np.ndarray, np.ndarray]:
             "with_next": with_next,
             "prev_gain": with_prev - s["raw_cosine"],
             "next_gain": with_next - s["raw_cosine"],
+            "head": float(bool(head & terms)),
         }
         table.append([values[name] for name in NAMES])
     return np.array(table, dtype=float).reshape(-1, len(NAMES)), np.array(
