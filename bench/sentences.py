@@ -129,7 +129,7 @@ def study(engine, question: sets.Question, contains) -> dict:
     index, params = engine.index, SearchParams()
     query = Query.read(question.question, engine.embedder)
     row = {"question": question.question, "half": question.half, "sentences": []}
-    ranked = retrieval._rank(index, query, params, None)
+    ranked = retrieval.rank(index, query, params, None)
     if ranked is None:
         return row
     found, order, _, sentence_scores = ranked
@@ -155,7 +155,7 @@ def study(engine, question: sets.Question, contains) -> dict:
             {
                 "text": text,
                 "label": bool(contains(text, question.answers)),
-                "score": FLOOR if retrieval._SIGNATURE.fullmatch(text) else score,
+                "score": FLOOR if retrieval.is_signature(text) else score,
                 "typed": typed,
                 **{f"raw_{k}": float(v[number]) for k, v in raw.items()},
                 **{f"z_{k}": float(v[number]) for k, v in scaled.items()},

@@ -69,7 +69,7 @@ class Match:
 
 
 @dataclass
-class _Candidates:
+class Candidates:
     """The candidate passages, their sentences, and every leg's score for both, for each
     reading of the question."""
 
@@ -77,7 +77,7 @@ class _Candidates:
     sentences: np.ndarray  # sentence numbers, grouped by passage
     owner: np.ndarray  # for each of `sentences`, its passage's position in `passages`
     groups: np.ndarray  # where each passage's sentences begin in `sentences`
-    readings: list[_Reading]  # the question's readings (see `_readings`), with their legs
+    readings: list[Reading]  # the question's readings (see `_readings`), with their legs
     # The candidates' passage and sentence vectors, when the dense legs fetched them.
     passage_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
@@ -130,7 +130,7 @@ class _Candidates:
 
 
 @dataclass
-class _Reading:
+class Reading:
     """One reading of the question: its weight, its word pieces for MaxSim, and each
     leg's scores of the candidates (passage legs) and of their sentences (sentence legs)."""
 
@@ -163,7 +163,7 @@ def search(
         topic: a boolean mask over passages that `params.topic` moves up (for a
             follow-up, the article that answered the question before it), or None.
     """
-    ranked = _rank(index, query, params, allowed)
+    ranked = rank(index, query, params, allowed)
     if ranked is None:
         return []
     found, order, scores, sentence_scores = ranked
@@ -199,10 +199,12 @@ def search(
     return kept
 
 
-def _rank(
+def rank(
     index: StoredIndex, query: Query, params: SearchParams, allowed: np.ndarray | None
-) -> tuple[_Candidates, np.ndarray, np.ndarray, np.ndarray] | None:
-    """The candidates, their order (best first), passage scores and sentence scores."""
+) -> tuple[Candidates, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The candidates, their order (best first), passage scores and sentence scores: what
+    `search` ranks by, before the soft preferences, the answer type and the collapse of
+    duplicates (None when no leg finds a candidate)."""
     found = _score_candidates(index, query, params, allowed)
     if found is None:
         return None
@@ -217,6 +219,12 @@ def _rank(
             index, found, params.rerank, order, scores, sentence_scores
         )
     return found, order, scores, sentence_scores
+
+
+def is_signature(text: str) -> bool:
+    """Whether a sentence is only the line an embedded post ends with (a name, the @handle,
+    the date): searchable, never the answer sentence."""
+    return _SIGNATURE.fullmatch(text) is not None
 
 
 def _readings(query: Query, params: SearchParams) -> list[tuple[Query, float]]:
@@ -241,7 +249,7 @@ def _below_signatures(
     """The sentence scores with every signature line among `rows` (sentences of the
     candidates, with their `texts`) put below the other sentences, so a passage's best
     sentence is one of its own words when it has any."""
-    signatures = [row for row, text in zip(rows.tolist(), texts) if _SIGNATURE.fullmatch(text)]
+    signatures = [row for row, text in zip(rows.tolist(), texts) if is_signature(text)]
     if not signatures:
         return sentence_scores
     scores = sentence_scores.copy()
@@ -298,7 +306,7 @@ def match(index: StoredIndex, hit: Hit, query: Query) -> Match:
 
 def _score_candidates(
     index: StoredIndex, query: Query, params: SearchParams, allowed: np.ndarray | None
-) -> _Candidates | None:
+) -> Candidates | None:
     """Gather each leg's top candidates and score all of them on every leg that runs.
 
     Passage legs: BM25, dense. Sentence legs: BM25 (titled), dense, dense titled. A leg
@@ -353,11 +361,11 @@ def _score_candidates(
         if bm25_sentences is not None:
             sentence_legs[Leg.BM25_SENTENCE] = bm25_sentences[sentences]
         readings.append(
-            _Reading(
+            Reading(
                 weight, reading.pieces, list(passage_legs.values()), list(sentence_legs.values())
             )
         )
-    return _Candidates(
+    return Candidates(
         passages=passages,
         sentences=sentences,
         owner=owner,
@@ -371,7 +379,7 @@ def _score_candidates(
 
 def _rerank(
     index: StoredIndex,
-    found: _Candidates,
+    found: Candidates,
     depth: int,
     order: np.ndarray,
     scores: np.ndarray,
