@@ -181,3 +181,20 @@ def test_a_follow_up_after_its_question_is_answered_as_on_its_own(engine, seed_i
     after = engine.answer(follow_up, history=[earlier])
     fresh = Engine(CORPUS, seed_index, build_if_missing=False)
     assert after.to_dict() == fresh.answer(follow_up, history=[earlier]).to_dict()
+
+
+def test_answers_in_several_threads_leave_the_blas_threads_as_they_found_them(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    questions = ["Who chaired the 2020 videoconference?", "Which city hosted the 2024 session?"]
+    alone = [engine.answer(q).to_dict() for q in questions]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda q: engine.answer(q).to_dict(), questions * 4))
+    assert together == alone * 4  # the same answers, whichever thread and limit they ran under
+    assert blas_threads() == before
