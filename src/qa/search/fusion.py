@@ -17,8 +17,7 @@ def zscore(scores: np.ndarray) -> np.ndarray:
     scores = np.asarray(scores, dtype=np.float64)
     if scores.size == 0:
         return scores
-    spread = scores.std()
-    return (scores - scores.mean()) / spread if spread > 1e-12 else np.zeros_like(scores)
+    return _standardised(scores[None])[0]
 
 
 def fuse(legs: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
@@ -30,14 +29,20 @@ def fuse(legs: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     used = [(scores, weight) for scores, weight in zip(legs, weights) if weight]
     if not used:
         return np.zeros(len(legs[0]) if legs else 0)
-    stacked = np.array([scores for scores, _ in used], dtype=np.float64)
-    mean = stacked.mean(axis=1, keepdims=True)
-    spread = stacked.std(axis=1, keepdims=True)
-    flat = spread <= 1e-12  # a flat leg standardises to zeros
-    standard = (stacked - mean) / np.where(flat, 1.0, spread)
-    standard[flat[:, 0]] = 0.0
+    standard = _standardised(np.array([scores for scores, _ in used], dtype=np.float64))
     weighted = np.array([weight for _, weight in used])[:, None] * standard
     return weighted.sum(axis=0)
+
+
+def _standardised(rows: np.ndarray) -> np.ndarray:
+    """Each row of `rows` (float64, not empty) to mean 0 and standard deviation 1; a flat
+    row to zeros."""
+    mean = rows.mean(axis=1, keepdims=True)
+    spread = rows.std(axis=1, keepdims=True)
+    flat = spread <= 1e-12
+    standard = (rows - mean) / np.where(flat, 1.0, spread)
+    standard[flat[:, 0]] = 0.0
+    return standard
 
 
 def rerank(
