@@ -85,7 +85,7 @@ def content_terms(text: str) -> set[str]:
     return set(_stemmer().stemWords(words))
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)  # bm25s's two English lists: the shorter one and STOPWORDS_EN_PLUS
 def _stopwords(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(words)
 
@@ -113,17 +113,11 @@ def terms(query: str) -> tuple[str, ...]:
     its English stopwords, the same stemmer; a test holds them equal), without its set-up
     for a list of texts, which took three quarters of the time for one question.
     """
-    stopwords = _bm25_stopwords()
+    from bm25s.stopwords import STOPWORDS_EN  # what bm25s.tokenize drops for "en"
+
+    stopwords = _stopwords(STOPWORDS_EN)
     words = [w for w in _TOKEN.findall(split_compounds(query).lower()) if w not in stopwords]
     return tuple(_stemmer().stemWords(words))
-
-
-@lru_cache(maxsize=1)
-def _bm25_stopwords() -> frozenset[str]:
-    """The stopwords `bm25s.tokenize` drops for stopwords="en"."""
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
 
 
 @lru_cache(maxsize=1)
