@@ -114,17 +114,12 @@ def _timed_build(corpus: Path, index: Path, embedder) -> tuple[dict[str, float],
             setattr(module, attribute, wrapped)
         else:
             setattr(module, attribute, timed(name, original))
-    encode, encode_passages = embedder.encode, embedder.encode_passages
-
-    def recording_encode(texts, progress=False):
-        embedded.extend(texts)
-        return timed("embed", encode)(texts, progress)
+    encode_passages = embedder.encode_passages  # what a build embeds with, and nothing else
 
     def recording_encode_passages(texts, *args, **kwargs):
         embedded.extend(texts)
         return timed("embed", encode_passages)(texts, *args, **kwargs)
 
-    embedder.encode = recording_encode
     embedder.encode_passages = recording_encode_passages
     shutil.rmtree(index, ignore_errors=True)
     try:
@@ -132,7 +127,7 @@ def _timed_build(corpus: Path, index: Path, embedder) -> tuple[dict[str, float],
         report = qa.index.build.build_index(corpus, index)
         spent["build"] = time.perf_counter() - started
     finally:
-        del embedder.encode, embedder.encode_passages
+        del embedder.encode_passages
         for (module, attribute), original in patched.items():
             setattr(module, attribute, original)
     return spent, embedded, report.passages

@@ -166,11 +166,11 @@ def _build_with_looked_up_embeddings(corpus: Path, index: Path, sentences: list[
         titled = encode([text[:heading] + text[a:b] for text, heading, a, b in spans])
         return PassagePass(encode(texts), pieces, offsets, alone, titled)
 
-    embedder.encode, embedder.encode_passages = encode, encode_passages
+    embedder.encode_passages = encode_passages  # what a build embeds with
     try:
         build_index(corpus, index)
     finally:
-        del embedder.encode, embedder.encode_passages  # the class's own again
+        del embedder.encode_passages  # the class's own again
 
 
 if __name__ == "__main__":
