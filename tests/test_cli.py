@@ -82,6 +82,7 @@ def test_index_command_builds_and_summarises(tmp_path):
     corpus.mkdir()
     (corpus / "a.md").write_text("The summit was held in Astana. Leaders signed 14 documents.")
     (corpus / "b.txt").write_bytes(b"")
+    (corpus / "c.docx").write_bytes(b"PK")
     run = subprocess.run(
         [
             sys.executable,
@@ -100,6 +101,7 @@ def test_index_command_builds_and_summarises(tmp_path):
     assert run.returncode == 1  # a file was skipped
     assert "Indexed 1 documents, 1 passages" in run.stdout
     assert "skipped b.txt: empty file" in run.stderr
+    assert "not read: 1 file of another type (.docx); qa reads .md, .txt," in run.stderr
 
 
 def test_serve_listens_on_localhost_7860_unless_told_otherwise(monkeypatch):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tests.conftest import CORPUS
 
-from qa.ingest.corpus import load_corpus, parse_document
+from qa.ingest.corpus import load_corpus, other_types, parse_document
 
 
 def test_front_matter_fields_and_headline():
@@ -51,6 +51,18 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path):
     assert reasons["empty.txt"] == "empty file"
     assert reasons["binary.txt"] == "binary data, not text"
     assert "YAML" in reasons["yaml.md"]
+
+
+def test_files_of_other_types_are_counted_by_extension_hidden_ones_aside(tmp_path):
+    (tmp_path / "ok.md").write_text("Fine text.")
+    (tmp_path / "notes.docx").write_bytes(b"PK")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "photo.JPG").write_bytes(b"\xff\xd8")
+    (tmp_path / "sub" / "Makefile").write_text("all:")
+    (tmp_path / ".DS_Store").write_bytes(b"")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "index").write_bytes(b"")
+    assert other_types(tmp_path) == {".docx": 1, ".jpg": 1, "": 1}
 
 
 def test_the_seed_corpus_reads_whole():

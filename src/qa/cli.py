@@ -48,7 +48,7 @@ def _index(args: argparse.Namespace) -> int:
     if args.watch:
         return _watch(args, settings)
     report = _build(args, settings, full=args.full)
-    _summarise(report, args.index)
+    _summarise(report, args)
     return EXIT_FAILED if report.skipped else EXIT_OK
 
 
@@ -88,7 +88,7 @@ def _watch(args: argparse.Namespace, settings) -> int:
             if now != seen:
                 report = _build(args, settings, full=full)
                 if seen is None or report.generation is not None or report.skipped:
-                    _summarise(report, args.index)
+                    _summarise(report, args)
                 seen, full = now, False
             time.sleep(args.interval)
     except KeyboardInterrupt:
@@ -99,15 +99,16 @@ def _watch(args: argparse.Namespace, settings) -> int:
             signal.signal(signal.SIGINT, previous)
 
 
-def _summarise(report, index: str) -> None:
-    """What the build did: counts on stdout, each file's fate below; skips on stderr.
+def _summarise(report, args: argparse.Namespace) -> None:
+    """What the build did: counts on stdout, each file's fate below; skips on stderr, and
+    how many files the corpus holds of types that are not read.
 
     File names are shown quoted when they hold a line break or other unprintable characters,
     so each file keeps one line.
     """
-    from qa.ingest.corpus import shown
+    from qa.ingest.corpus import SUFFIXES, other_types, shown
 
-    print(report.headline(index), flush=True)
+    print(report.headline(args.index), flush=True)
     print(f"  {report.counts}", flush=True)
     for what, name in report.files():
         print(f"  {what:8} {name}")
@@ -115,6 +116,12 @@ def _summarise(report, index: str) -> None:
         print(f"note {shown(note.source)}: {note.reason}", file=sys.stderr)
     for skipped in report.skipped:
         print(f"skipped {shown(skipped.source)}: {skipped.reason}", file=sys.stderr)
+    others = other_types(args.corpus)
+    if others:
+        count = sum(others.values())
+        kinds = ", ".join(suffix or "no extension" for suffix in sorted(others))
+        files = "1 file of another type" if count == 1 else f"{count} files of other types"
+        print(f"not read: {files} ({kinds}); qa reads {', '.join(SUFFIXES)}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
 
@@ -177,7 +184,7 @@ def _api(args: argparse.Namespace) -> int:
 
     if current_generation(Path(args.index)) is None:
         print(f"No index in {args.index}/: building it from {args.corpus}/ first…", flush=True)
-        _summarise(_build(args, None, full=False), args.index)
+        _summarise(_build(args, None, full=False), args)
     with running_api(
         args.corpus,
         args.index,

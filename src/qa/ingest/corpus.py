@@ -6,6 +6,7 @@ import bisect
 import hashlib
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -152,6 +153,21 @@ def scan(
     found.sort(key=lambda f: f.source)
     skipped.sort(key=lambda s: s.source)
     return found, skipped
+
+
+def other_types(corpus_dir: str | Path) -> Counter[str]:
+    """The files under `corpus_dir` that are not read for their type, counted by extension
+    (lower case; "" for none). Hidden files and folders are left out, as `scan` leaves
+    them out."""
+    counts: Counter[str] = Counter()
+    for _, dirs, files in os.walk(corpus_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        counts.update(
+            PurePosixPath(name).suffix.lower()
+            for name in files
+            if not name.startswith(".") and not is_article(name)
+        )
+    return counts
 
 
 def shown(name: str) -> str:
