@@ -15,6 +15,9 @@ from qa.search.answers import Kind, expected, spans
         ("Who chaired the 2020 videoconference?", Kind.PERSON),
         ("Where was the treaty signed?", Kind.PLACE),
         ("Which city hosted the 2024 session?", Kind.PLACE),
+        ("Which Kazakh city hosted the 2024 session?", Kind.PLACE),
+        ("In which U.S. state is it?", Kind.PLACE),
+        ("What is the state of the economy?", None),
         ("What is the primary goal of the CSTO?", None),
     ],
 )

@@ -382,6 +382,9 @@ class Engine:
 
 PRESENT_MARGIN = 3.0  # how far below the best a newer passage may score and still go first
 PRESENT_CANDIDATES = 3  # the best hits a question about the present chooses among
+# Passages of one date scoring within this of the best of them say the same as far as the
+# ranking can tell, and the plainest (shortest answer sentence) goes first.
+PRESENT_EQUALS = 1.0
 # How far the first passage must lead the second for its answer words to be given: measured
 # on SQuAD (BENCHMARKS.md), it lifts their precision from 0.84 to 0.90 keeping 87% of them.
 EXACT_MARGIN = 1.0
@@ -403,9 +406,10 @@ def _newest_first(
     index: StoredIndex, hits: list[Hit], query: Query
 ) -> tuple[list[Hit], str | None]:
     """For a question about the present: among the best hits that score within
-    `PRESENT_MARGIN` of the first (and hold the kind of words asked for), the one of the
-    newest dated article (of equals, the shorter answer sentence) goes first; returns the
-    hits and that article's date."""
+    `PRESENT_MARGIN` of the first (and hold the kind of words asked for), one of the newest
+    dated article goes first: its best-scored, or of those scoring within `PRESENT_EQUALS`
+    of that, the one with the shortest answer sentence. Returns the hits and that article's
+    date."""
 
     def date_of(hit: Hit) -> str:
         return index.documents[index.passages[hit.passage].doc].date or ""
@@ -421,12 +425,13 @@ def _newest_first(
     ]
     if not close:
         return hits, date_of(hits[0]) or None
-    # ISO dates sort as text; between passages of the same date, the one whose answer
-    # sentence is shorter says the same more plainly (then the first of equals).
-    newest = max(close, key=lambda hit: (date_of(hit), -len(sentence_text(index, hit.sentence))))
-    if not date_of(newest):
+    latest = max(date_of(hit) for hit in close)  # ISO dates sort as text
+    if not latest:
         return hits, None
-    return [newest] + [hit for hit in hits if hit is not newest], date_of(newest)
+    dated = [hit for hit in close if date_of(hit) == latest]  # best first
+    equals = [hit for hit in dated if hit.score > dated[0].score - PRESENT_EQUALS]
+    newest = min(equals, key=lambda hit: len(sentence_text(index, hit.sentence)))
+    return [newest] + [hit for hit in hits if hit is not newest], latest
 
 
 def _clear_lead(hits: list[Hit]) -> bool:

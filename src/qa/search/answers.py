@@ -43,9 +43,11 @@ _QUESTION_KINDS = (
     ),
     (Kind.PERSON, r"^(who|whom|whose)\b|\b(who|whom) (is|was|were|are|did|does)\b"),
     (
+        # Up to two capitalised words may stand between: "which Kazakh city", "what U.S. state".
         Kind.PLACE,
-        r"^where\b|\b(what|which|in what|in which) (city|cities|country|countries|state|"
-        r"town|region|continent|county|island|river|nation|province|capital)\b",
+        r"^where\b|\b(what|which|in what|in which) (?-i:[A-Z][\w.-]* ){0,2}(city|cities|"
+        r"country|countries|state|town|region|continent|county|island|river|nation|province|"
+        r"capital)\b",
     ),
 )
 _COMPILED = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _QUESTION_KINDS)
