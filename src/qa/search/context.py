@@ -37,8 +37,10 @@ _MONTH_YEAR = re.compile(
 )
 _YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
 # "Who is the Secretary-General?", "What is the current ...": a role asked in the present.
+# A question about who or what holds a role now: "Who is the Secretary-General?", "What is
+# the capital ...?"; not "Who is being ...?" or "What is given ...?", which ask about an event.
 _PRESENT = re.compile(
-    r"^\s*(who|what|which \w+)\s+(is|are)\s+(the\s+)?(current\s+|present\s+|new\s+)?\w", re.I
+    r"^\s*(who|what|which \w+)\s+(is|are)\s+the\s+(current\s+|present\s+|new\s+)?\w", re.I
 )
 # Words that point back at something named earlier.
 _POINTERS = frozenset(
@@ -76,7 +78,8 @@ def named_dates(text: str) -> tuple[str, ...]:
 
 
 def asks_present(question: str) -> bool:
-    """Whether `question` asks who or what something is now, naming no date."""
+    """Whether `question` asks who or what holds a role now ("Who is the ...?"), naming no
+    date."""
     return bool(_PRESENT.search(question)) and not named_dates(question)
 
 
