@@ -38,9 +38,12 @@ _MONTH_YEAR = re.compile(
 _YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
 # "Who is the Secretary-General?", "What is the current ...": a role asked in the present.
 # A question about who or what holds a role now: "Who is the Secretary-General?", "What is
-# the capital ...?"; not "Who is being ...?" or "What is given ...?", which ask about an event.
+# the capital ...?", "Who is Secretary-General now?"; not "Who is being ...?" or "What is
+# given ...?", which ask about an event.
 _PRESENT = re.compile(
-    r"^\s*(who|what|which \w+)\s+(is|are)\s+the\s+(current\s+|present\s+|new\s+)?\w", re.I
+    r"^\s*(who|what|which \w+)\s+(is|are)\s+"
+    r"(the\s+(current\s+|present\s+|new\s+)?\w|(current|present)\s+\w|.*\b(now|currently)\b)",
+    re.I,
 )
 # Words that point back at something named earlier.
 _POINTERS = frozenset(
