@@ -459,8 +459,10 @@ def test_documents_skipped_files_and_delete_without_a_browser(corpus_copy, index
     assert [r.source for r in rows] == list(service.engine.info().sources)
     assert sum(r.passages for r in rows) == service.engine.info().passages
     (corpus_copy / "new.md").write_text("Not indexed yet.\n")
+    (corpus_copy / "photo.jpg").write_bytes(b"\xff\xd8")
     assert [(s.source, s.reason.split(":")[0]) for s in service.skipped()] == [
-        ("new.md", "not in the index yet")
+        ("new.md", "not in the index yet"),
+        ("photo.jpg", "not read"),
     ]
     source = rows[0].source
     moved = service.delete(source)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from tests.conftest import CORPUS
 
-from qa.ingest.corpus import load_corpus, other_types, parse_document
+from qa.ingest.corpus import load_corpus, other_files, parse_document
 
 
 def test_front_matter_fields_and_headline():
@@ -53,7 +53,7 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path):
     assert "YAML" in reasons["yaml.md"]
 
 
-def test_files_of_other_types_are_counted_by_extension_hidden_ones_aside(tmp_path):
+def test_files_of_other_types_are_named_hidden_ones_aside(tmp_path):
     (tmp_path / "ok.md").write_text("Fine text.")
     (tmp_path / "notes.docx").write_bytes(b"PK")
     (tmp_path / "sub").mkdir()
@@ -62,7 +62,7 @@ def test_files_of_other_types_are_counted_by_extension_hidden_ones_aside(tmp_pat
     (tmp_path / ".DS_Store").write_bytes(b"")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "index").write_bytes(b"")
-    assert other_types(tmp_path) == {".docx": 1, ".jpg": 1, "": 1}
+    assert other_files(tmp_path) == ["notes.docx", "sub/Makefile", "sub/photo.JPG"]
 
 
 def test_the_seed_corpus_reads_whole():

@@ -106,7 +106,9 @@ def _summarise(report, args: argparse.Namespace) -> None:
     File names are shown quoted when they hold a line break or other unprintable characters,
     so each file keeps one line.
     """
-    from qa.ingest.corpus import SUFFIXES, other_types, shown
+    from pathlib import PurePosixPath
+
+    from qa.ingest.corpus import SUFFIXES, other_files, shown
 
     print(report.headline(args.index), flush=True)
     print(f"  {report.counts}", flush=True)
@@ -116,11 +118,13 @@ def _summarise(report, args: argparse.Namespace) -> None:
         print(f"note {shown(note.source)}: {note.reason}", file=sys.stderr)
     for skipped in report.skipped:
         print(f"skipped {shown(skipped.source)}: {skipped.reason}", file=sys.stderr)
-    others = other_types(args.corpus)
+    others = other_files(args.corpus)
     if others:
-        count = sum(others.values())
-        kinds = ", ".join(suffix or "no extension" for suffix in sorted(others))
-        files = "1 file of another type" if count == 1 else f"{count} files of other types"
+        suffixes = sorted({PurePosixPath(name).suffix.lower() for name in others})
+        kinds = ", ".join(suffix or "no extension" for suffix in suffixes)
+        files = (
+            f"{len(others)} files of other types" if len(others) > 1 else "1 file of another type"
+        )
         print(f"not read: {files} ({kinds}); qa reads {', '.join(SUFFIXES)}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -6,7 +6,6 @@ import bisect
 import hashlib
 import os
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -155,19 +154,22 @@ def scan(
     return found, skipped
 
 
-def other_types(corpus_dir: str | Path) -> Counter[str]:
-    """The files under `corpus_dir` that are not read for their type, counted by extension
-    (lower case; "" for none). Hidden files and folders are left out, as `scan` leaves
+def other_files(corpus_dir: str | Path) -> list[str]:
+    """The files under `corpus_dir` that are not read for their type (not in `SUFFIXES`),
+    by name in the corpus, sorted. Hidden files and folders are left out, as `scan` leaves
     them out."""
-    counts: Counter[str] = Counter()
-    for _, dirs, files in os.walk(corpus_dir):
+    names = []
+    for folder, dirs, files in os.walk(corpus_dir):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        counts.update(
-            PurePosixPath(name).suffix.lower()
+        names += [
+            (Path(folder) / name).relative_to(corpus_dir).as_posix()
             for name in files
             if not name.startswith(".") and not is_article(name)
-        )
-    return counts
+        ]
+    return sorted(names)
+
+
+NOT_READ = f"not read: qa reads {', '.join(SUFFIXES)}"  # the reason given for other files
 
 
 def shown(name: str) -> str:

@@ -13,7 +13,7 @@ from qa.engine import Engine
 from qa.index.build import BuildReport, build_index
 from qa.index.generations import current_generation
 from qa.index.manifest import IndexUnusable
-from qa.ingest.corpus import Document, Skipped, scan
+from qa.ingest.corpus import NOT_READ, Document, Skipped, other_files, scan
 from qa.results import Answer
 from qa.settings import DEFAULT_MODEL
 from qa.web.render import UploadRejected, upload_name
@@ -148,14 +148,16 @@ class ChatService:
         ]
 
     def skipped(self) -> list[Skipped]:
-        """Corpus files that are not in the index, each with the reason.
+        """Corpus files that are not in the index, each with the reason: files of types
+        that are not read, and files a build skipped.
 
         The last build run here knows why it skipped a file; without one (the index was
         built elsewhere) a file the scan accepts but the index lacks is named as such.
         """
-        if self.last_report is not None:
-            return list(self.last_report.skipped)
         try:
+            others = [Skipped(name, NOT_READ) for name in other_files(self.corpus_dir)]
+            if self.last_report is not None:
+                return sorted([*self.last_report.skipped, *others], key=lambda s: s.source)
             found, refused = scan(self.corpus_dir)
         except FileNotFoundError:
             return []
@@ -166,7 +168,7 @@ class ChatService:
             for f in found
             if f.source not in indexed
         ]
-        return sorted(refused + missing, key=lambda s: s.source)
+        return sorted(refused + missing + others, key=lambda s: s.source)
 
     def rebuild(self, on_wait: Callable[[str], None] | None = None) -> BuildReport:
         """Bring the index up to date with the corpus and serve the new one: only new and
