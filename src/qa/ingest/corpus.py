@@ -17,6 +17,7 @@ from qa.ingest import formats, webpage
 from qa.ingest.chunking import split_sentences
 
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
+NOT_READ = f"not read: qa reads {', '.join(SUFFIXES)}"  # why a file of another type is out
 DEFAULT_MAX_BYTES = 20_000_000
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
@@ -167,9 +168,6 @@ def other_files(corpus_dir: str | Path) -> list[str]:
             if not name.startswith(".") and not is_article(name)
         ]
     return sorted(names)
-
-
-NOT_READ = f"not read: qa reads {', '.join(SUFFIXES)}"  # the reason given for other files
 
 
 def shown(name: str) -> str:

@@ -36,7 +36,6 @@ _MONTH_YEAR = re.compile(
     re.I,
 )
 _YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
-# "Who is the Secretary-General?", "What is the current ...": a role asked in the present.
 # A question about who or what holds a role now: "Who is the Secretary-General?", "What is
 # the capital ...?", "Who is Secretary-General now?"; not "Who is being ...?" or "What is
 # given ...?", which ask about an event.
