@@ -8,11 +8,14 @@ hit@1 and hit@3 (a gold answer in the top 1 / 3 passages), the answer sentence, 
 top passage is from the question's own file). Confidence columns on the report halves (even-
 numbered articles and tweets): AUROC between right answers and the questions the corpus
 cannot answer, the share of those flagged at the thresholds that keep 90% and 95% of right
-answers found, and the expected calibration error. Answers and signals are cached under
---work (see bench/trust.py).
+answers found, and the expected calibration error. Then TweetQA again on corpora the size of
+the held-out set of its kind: 500 tweets of the report half and their share of withheld
+tweets, one row per sample (`--tweet-samples`, seeds 0, 1, ...) and their medians. Answers
+and signals are cached under --work (see bench/trust.py).
 
     python bench/corpora.py --work DIR --squad-source DIR
     python bench/corpora.py --work DIR --squad-source DIR --whole-tweets  # and every tweet question
+    python bench/corpora.py --work DIR --squad-source DIR --tweet-samples 5  # 5 of 500 tweets
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ def main() -> None:
         "--whole-tweets",
         action="store_true",
         help="also the retrieval columns over every TweetQA question, not the sample",
+    )
+    parser.add_argument(
+        "--tweet-samples",
+        type=int,
+        default=3,
+        help="corpora of 500 tweets to measure, each its own sample (default: 3)",
     )
     args = parser.parse_args()
     data = trust.load(args.work, args.squad_source, ["squad-full", *trust.SETS])
@@ -68,10 +77,40 @@ def main() -> None:
             f"{_share(rows, 'hit1')} | {_share(rows, 'hit3')} | {_share(rows, 'sentence')} | "
             f"{_share(rows, 'doc1')} | | | | | | | {1000 * seconds:.0f} ms |"
         )
+    names = [f"tweetqa-500-{seed}" for seed in range(args.tweet_samples)]
+    figures = []
+    for name, rows in trust.load(args.work, None, names).items():
+        answerable = [r for r in rows if r["kind"] == sets.ANSWERABLE]
+        m = trust.measure(rows, model)
+        seconds = np.median([r["seconds"] for r in rows])
+        figures.append(
+            [_mean(answerable, key) for key in ("hit1", "hit3", "sentence", "doc1")]
+            + [m["auroc_fused"], m["auroc"], m["flagged_90"], m["flagged_95"], m["ece"]]
+        )
+        print(
+            f"| TweetQA train, 500 tweets (seed {name.rsplit('-', 1)[1]}) | {len(answerable)} | "
+            + " | ".join(f"{x:.3f}" for x in figures[-1][:4])
+            + f" | {m['cannot']} | "
+            + " | ".join(f"{x:.3f}" for x in figures[-1][4:])
+            + f" | {1000 * seconds:.0f} ms |"
+        )
+    if len(figures) > 1:
+        medians = np.median(np.array(figures), axis=0)
+        print(
+            f"| TweetQA train, 500 tweets, median of {len(figures)} | | "
+            + " | ".join(f"{x:.3f}" for x in medians[:4])
+            + " | | "
+            + " | ".join(f"{x:.3f}" for x in medians[4:])
+            + " | |"
+        )
 
 
 def _share(rows: list[dict], key: str) -> str:
-    return f"{sum(r[key] for r in rows) / len(rows):.3f}"
+    return f"{_mean(rows, key):.3f}"
+
+
+def _mean(rows: list[dict], key: str) -> float:
+    return sum(r[key] for r in rows) / len(rows)
 
 
 if __name__ == "__main__":

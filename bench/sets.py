@@ -177,8 +177,14 @@ _FUNCTION_WORDS = set(
 )
 
 
-def tweetqa(corpus: Path) -> list[Question]:
-    """TweetQA train: one file per tweet, 767 withheld; answerable and withheld-tweet questions."""
+def tweetqa(corpus: Path, tweets: int | None = None, seed: int = 0) -> list[Question]:
+    """TweetQA train: one file per tweet, 767 withheld; answerable and withheld-tweet questions.
+
+    With `tweets`, a corpus of the size of the held-out set of this kind instead: that many
+    tweets of the report half (even-numbered, never fitted on), drawn with
+    `random.Random(seed)`, and as large a share of the withheld even-numbered tweets as the
+    whole protocol withholds (767 of 5,116), whose questions are the ones it cannot answer.
+    """
     rows = json.loads(TWEETQA.read_text())
     numbers: dict[str, int] = {}
     for row in rows:
@@ -186,10 +192,16 @@ def tweetqa(corpus: Path) -> list[Question]:
     kept = [t for t, n in numbers.items() if n not in TWEETS_IN_DEV]
     by_hash = sorted(kept, key=lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest())
     withheld = set(by_hash[:TWEETS_WITHHELD])
+    indexed = [t for t in kept if t not in withheld]
+    if tweets is not None:
+        rng = random.Random(seed)
+        even = [t for t in indexed if not numbers[t] % 2]
+        indexed = rng.sample(even, tweets)
+        share = TWEETS_WITHHELD / (len(kept) - TWEETS_WITHHELD)
+        hidden = sorted((t for t in withheld if not numbers[t] % 2), key=numbers.get)
+        withheld = set(rng.sample(hidden, round(share * tweets)))
     corpus.mkdir(parents=True, exist_ok=True)
-    for text in kept:
-        if text in withheld:
-            continue
+    for text in indexed:
         path = corpus / f"{numbers[text]:04d}.md"
         if path.exists():
             continue
@@ -202,6 +214,7 @@ def tweetqa(corpus: Path) -> list[Question]:
         else:
             meta.append('publisher: "Twitter"')
         path.write_text("---\n" + "\n".join(meta) + "\n---\n" + text.strip() + "\n")
+    indexed = set(indexed)
     questions = []
     for row in rows:
         text, number = row["Tweet"], numbers[row["Tweet"]]
@@ -212,8 +225,10 @@ def tweetqa(corpus: Path) -> list[Question]:
             continue  # a worker's note, not a question
         if text in withheld:
             questions.append(Question(question, answers, None, WITHHELD_TWEET, _half(number)))
-        elif tweet_contains(text, answers) and not all(
-            fold(a).lower() in _FUNCTION_WORDS for a in answers
+        elif (
+            text in indexed
+            and tweet_contains(text, answers)
+            and not all(fold(a).lower() in _FUNCTION_WORDS for a in answers)
         ):
             gold = f"{number:04d}.md"
             questions.append(Question(question, answers, gold, ANSWERABLE, _half(number)))

@@ -30,6 +30,7 @@ SQUAD_SAMPLE = 2000  # SQuAD v1.1 questions for the retrieval columns (the READM
 # three sets takes minutes on a shared 2-core machine.
 SAMPLES = {"squad-abstain": 4000, "squad2": None, "tweetqa": 3000}
 ECE_BINS = 10
+TWEET_SAMPLE = 500  # tweets in a corpus the size of the held-out set of its kind
 
 
 def load(
@@ -62,8 +63,14 @@ def load(
             questions, contains = sets.squad2(folder / "corpus"), sets.squad_contains
         elif name == "tweetqa":
             questions, contains = sets.tweetqa(folder / "corpus"), sets.tweet_contains
+        elif name.startswith("tweetqa-500-"):  # a held-out-sized sample; its seed follows
+            seed = int(name.rsplit("-", 1)[1])
+            questions = sets.tweetqa(folder / "corpus", TWEET_SAMPLE, seed)
+            contains = sets.tweet_contains
         else:
-            raise ValueError(f"unknown set {name!r}; choose from {', '.join(SETS)}, squad-full")
+            raise ValueError(
+                f"unknown set {name!r}; choose from {', '.join(SETS)}, squad-full, tweetqa-500-SEED"
+            )
         if sample and SAMPLES.get(name) and SAMPLES[name] < len(questions):
             questions = random.Random(0).sample(questions, SAMPLES[name])
         if not _cached(cache, len(questions)):
