@@ -107,6 +107,9 @@ def test_signals_compare_question_and_answer_not_the_question_alone():
     # "Not only ... but also" adds rather than denies.
     added = signals("Who attended?", match, "", "", "Not only Putin but also Rahmon came.", 0)
     assert added.negation_mismatch == 0.0
+    # A yes-or-no question may be answered by a negation.
+    yes_no = signals("Did Armenia attend?", match, "", "", "Armenia did not attend.", 0)
+    assert yes_no.negation_mismatch == 0.0
     # The year a question names may be the article's date rather than in the sentence.
     dated = signals("Who spoke in 2024?", match, "Summit", "", "Tokayev spoke.", 0, "2024-11-28")
     assert dated.missing_numbers == 0.0

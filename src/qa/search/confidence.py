@@ -49,6 +49,13 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _NOT_NEGATING = re.compile(r"\bnot\s+(?:only|just|merely)\b", re.IGNORECASE)
+# A question that opens with its verb asks yes or no ("Did Armenia attend?"): a negation in
+# the sentence may be its answer ("Armenia did not participate"), not a contradiction.
+_YES_NO = re.compile(
+    r"\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|"
+    r"must)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,8 @@ class Signals:
         missing_names: share of the question's capitalised words (its first word aside) that
             neither the answer sentence nor the article title contains (0 when it has none).
         negation_mismatch: 1 when one of question and sentence holds a negation and the
-            other does not, else 0.
+            other does not, else 0 (always 0 for a yes-or-no question, which a negation
+            may answer).
         margin: the top passage's fused score minus the next distinct passage's (0 when
             there is none).
     """
@@ -106,7 +114,9 @@ def signals(
         sentence_coverage=_coverage(question, sentence),
         missing_numbers=_missing_numbers(question, f"{title}\n{date or ''}\n{sentence}"),
         missing_names=_missing_names(question, f"{title}\n{sentence}"),
-        negation_mismatch=float(_negated(question) != _negated(sentence)),
+        negation_mismatch=float(
+            not _YES_NO.match(question) and _negated(question) != _negated(sentence)
+        ),
         margin=margin,
     )
 
