@@ -1,7 +1,9 @@
 """Follow-up questions: each answered with its earlier question as history and without it.
 
 `bench/followups.jsonl` holds pairs about the seed corpus, one JSON object a line:
-`{"history": [earlier questions], "q": follow-up, "a": [answer strings]}`. A passage hits
+`{"history": [earlier questions], "q": follow-up, "a": [answer strings]}`
+(`bench/followups-chains.jsonl`: conversations of three questions, also asked with the
+latest earlier question alone as history). A passage hits
 when it contains an answer string (as in `qa eval`). Prints hit@1, hit@5, the answer
 sentence and the median time of an answer for both ways of asking; `--each` lists every
 pair with the rank of its first hit (with history / alone, "-" when not in the top 5) and a
@@ -80,9 +82,11 @@ def main() -> None:
         rows = [json.loads(line) for line in args.pairs.read_text().splitlines() if line.strip()]
         title = f"{len(rows)} follow-up questions"
         ways = (
-            ("with the earlier question", [r["history"] for r in rows]),
+            ("with the earlier questions", [r["history"] for r in rows]),
             ("alone", [None] * len(rows)),
         )
+        if any(len(r["history"]) > 1 for r in rows):  # conversations of three turns or more
+            ways += (("with the latest earlier question only", [r["history"][-1:] for r in rows]),)
     print(f"{title} (asked {args.asked}, topic {args.topic})\n")
     print("| asked | hit@1 | hit@5 | answer sentence | median ms |")
     print("|---|---|---|---|---|")
@@ -91,7 +95,9 @@ def main() -> None:
         print(_line(label, tally, milliseconds))
     tallies = [tally for tally, _ in results]
     if args.each:
-        print("\n| earlier question | question | with history | alone |\n|---|---|---|---|")
+        labels = ["with history", "alone", "latest only"][: len(ways)]
+        print(f"\n| earlier question | question | {' | '.join(labels)} |")
+        print("|---|---|" + "---|" * len(labels))
         for row, history, *both in zip(
             rows, ways[0][1], *(zip(t.ranks, t.sentences) for t in tallies)
         ):
