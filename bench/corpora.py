@@ -15,7 +15,7 @@ and signals are cached under --work (see bench/trust.py).
 
     python bench/corpora.py --work DIR --squad-source DIR
     python bench/corpora.py --work DIR --squad-source DIR --whole-tweets  # and every tweet question
-    python bench/corpora.py --work DIR --squad-source DIR --tweet-samples 5  # 5 of 500 tweets
+    python bench/corpora.py --work DIR --squad-source DIR --tweet-samples 0  # none of 500 tweets
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def main() -> None:
     parser.add_argument(
         "--tweet-samples",
         type=int,
-        default=3,
-        help="corpora of 500 tweets to measure, each its own sample (default: 3)",
+        default=5,
+        help="corpora of 500 tweets to measure, each its own sample (default: 5)",
     )
     args = parser.parse_args()
     data = trust.load(args.work, args.squad_source, ["squad-full", *trust.SETS])
