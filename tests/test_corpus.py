@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from tests.conftest import CORPUS
 
 from qa.ingest.corpus import load_corpus, other_files, parse_document
@@ -24,6 +25,22 @@ def test_without_front_matter_a_standalone_first_line_is_the_title():
     document = parse_document("b.txt", b"Leaders Meet in Minsk\n\nThe leaders met.")
     assert document.title == "Leaders Meet in Minsk"
     assert document.text[document.body_start :].strip() == "The leaders met."
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"Buy milk and eggs\n", "Buy milk and eggs"),
+        (
+            b"---\ndate: 2016-05-28\n---\nPray for Bryce's family (@Pelicans) May 28, 2016\n",
+            "Pray for Bryce's family (@Pelicans) May 28, 2016",
+        ),
+    ],
+)
+def test_a_single_line_is_the_text_not_a_headline(data, text):
+    document = parse_document("note.md", data)
+    assert document.body_start == 0  # searchable, not taken away as a headline
+    assert document.text.strip() == document.title == text
 
 
 def test_a_first_line_that_is_prose_stays_body_and_names_the_document():

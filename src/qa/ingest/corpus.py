@@ -362,7 +362,9 @@ def _headline_end(text: str, title: str | None) -> int:
     """Where the body starts: past a headline line, 0 when there is none.
 
     A headline is the first line when it repeats the title, is a Markdown heading, or (with
-    no title given) stands alone above a blank line and does not end like a sentence.
+    no title given) stands alone above a blank line and more text, and does not end like a
+    sentence. A line with nothing after it is the text itself ("Buy milk and eggs", a post
+    ending with its date), never a headline that would leave nothing to search.
     """
     line, _, end = _first_line(text)
     if title is not None:
@@ -370,7 +372,12 @@ def _headline_end(text: str, title: str | None) -> int:
     if line.startswith("#"):
         return end
     followed_by_blank = text[end:].split("\n", 1)[0].strip() == ""
-    if followed_by_blank and len(line) <= 200 and not line.endswith((".", "!", "?", ",", ";", ":")):
+    if (
+        followed_by_blank
+        and text[end:].strip()
+        and len(line) <= 200
+        and not line.endswith((".", "!", "?", ",", ";", ":"))
+    ):
         return end
     return 0
 
