@@ -66,6 +66,34 @@ def test_an_unanswerable_question_is_not_found_then_the_closest_passages(seed_in
     assert "closest passages" in "\n".join(lines[1:5]) and "[2]" in "\n".join(lines)
 
 
+def test_ask_keeps_to_dates_and_files_and_follows_up(seed_index, capsys):
+    index = ["--corpus", str(CORPUS), "--index", str(seed_index), "--json"]
+    question = "Who chaired the session?"
+    assert main(["ask", question, "--from", "2024", "--to", "2024-12", *index]) == 0
+    dates = [p["date"] for p in json.loads(capsys.readouterr().out)["passages"]]
+    assert dates and all(date.startswith("2024") for date in dates)
+    minsk = "2023-minsk-tokayev-chairmanship-priorities.md"
+    assert main(["ask", question, "--file", minsk, *index]) == 0
+    assert {p["source"] for p in json.loads(capsys.readouterr().out)["passages"]} == {minsk}
+    follow_up = ["What did Tokayev thank him for?", "-k", "1", *index]
+    assert main(["ask", *follow_up, "--after", "Who chaired the 2020 videoconference?"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert main(["ask", *follow_up]) == 0
+    assert after["passages"] != json.loads(capsys.readouterr().out)["passages"]
+    assert main(["ask", question, "--from", "2030", "--index", str(seed_index)]) == 0
+    assert capsys.readouterr().out.startswith("No passages: no indexed article is dated")
+
+
+def test_ask_with_a_file_or_date_it_cannot_use_exits_2_with_one_line(seed_index, capsys):
+    index = ["--corpus", str(CORPUS), "--index", str(seed_index)]
+    assert main(["ask", "Who chaired it?", "--file", "nothere.md", *index]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no indexed file 'nothere.md'" in err
+    assert main(["ask", "Who chaired it?", "--to", "2024-02-30", *index]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'2024-02-30' is not a date" in err
+
+
 def test_empty_question_exits_2_with_one_line(seed_index, capsys):
     assert main(["ask", "  ", "--index", str(seed_index)]) == 2
     err = capsys.readouterr().err

@@ -136,8 +136,24 @@ def _ask(args: argparse.Namespace) -> int:
     engine = Engine(
         args.corpus, args.index, build_if_missing=False, mode=args.mode, threshold=args.threshold
     )
-    result = engine.answer(args.question, k=args.k)
-    print(result.to_json() if args.json else _render(result))
+    if args.files:
+        indexed = set(engine.info().sources)
+        unknown = [name for name in args.files if name not in indexed]
+        if unknown:
+            raise ValueError(
+                f"no indexed file {unknown[0]!r}: --file takes a name as `qa index` lists it "
+                "(its path inside the corpus folder)"
+            )
+    result = engine.answer(
+        args.question,
+        k=args.k,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        sources=args.files,
+        history=args.after,
+    )
+    filtered = bool(args.files or args.date_from or args.date_to)
+    print(result.to_json() if args.json else _render(result, filtered))
     return EXIT_OK
 
 
@@ -216,9 +232,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _render(result: Answer) -> str:
+def _render(result: Answer, filtered: bool = False) -> str:
     from qa.search.confidence import describe
 
+    if not result.passages and filtered:
+        return "No passages: no indexed article is dated and named as --from, --to and --file ask."
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
     sentence = result.text
@@ -333,6 +351,32 @@ def _parser() -> argparse.ArgumentParser:
         "--threshold",
         type=_probability,
         help="confidence below which the answer is 'not found' (default: the measured one)",
+    )
+    ask.add_argument(
+        "--from",
+        dest="date_from",
+        metavar="DATE",
+        help="only articles dated on or after DATE (2024, 2024-11 or 2024-11-28)",
+    )
+    ask.add_argument(
+        "--to",
+        dest="date_to",
+        metavar="DATE",
+        help="only articles dated on or before DATE (a year or month counts whole)",
+    )
+    ask.add_argument(
+        "--file",
+        dest="files",
+        action="append",
+        metavar="NAME",
+        help="only this file of the corpus, as `qa index` lists it (repeat for more)",
+    )
+    ask.add_argument(
+        "--after",
+        action="append",
+        metavar="QUESTION",
+        help="an earlier question this one follows up, e.g. --after 'Who chaired the 2020 "
+        "session?' for 'What did he say?' (repeat for more, oldest first)",
     )
     _add_mode(ask)
     ask.set_defaults(run=_ask)
