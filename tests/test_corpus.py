@@ -31,6 +31,7 @@ def test_without_front_matter_a_standalone_first_line_is_the_title():
     ("data", "text"),
     [
         (b"Buy milk and eggs\n", "Buy milk and eggs"),
+        (b"#ClimateWeek starts today in NYC\n", "#ClimateWeek starts today in NYC"),  # no heading
         (
             b"---\ndate: 2016-05-28\n---\nPray for Bryce's family (@Pelicans) May 28, 2016\n",
             "Pray for Bryce's family (@Pelicans) May 28, 2016",

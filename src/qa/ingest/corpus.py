@@ -21,6 +21,9 @@ NOT_READ = f"not read: qa reads {', '.join(SUFFIXES)}"  # why a file of another 
 DEFAULT_MAX_BYTES = 20_000_000
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
+# A Markdown heading: one to six "#" and a space or the end of the line (CommonMark), so a
+# post that opens with a hashtag ("#ClimateWeek starts today") is text, not a heading.
+_MARKDOWN_HEADING = re.compile(r"#{1,6}(?:[ \t]+|$)")
 _FALLBACK_TITLE_CHARS = 120  # a first sentence longer than this is no title: the file name is
 
 
@@ -367,9 +370,11 @@ def _headline_end(text: str, title: str | None) -> int:
     ending with its date), never a headline that would leave nothing to search.
     """
     line, _, end = _first_line(text)
+    heading = _MARKDOWN_HEADING.match(line)
+    words = line[heading.end() :] if heading else line
     if title is not None:
-        return end if _fold(line.lstrip("#")) == _fold(title) else 0
-    if line.startswith("#"):
+        return end if _fold(words) == _fold(title) else 0
+    if heading:
         return end
     followed_by_blank = text[end:].split("\n", 1)[0].strip() == ""
     if (
@@ -387,7 +392,9 @@ def _fallback_title(text: str, headline_end: int, name: str) -> str:
     of its first paragraph (hard-wrapped lines joined) when that is short enough to be one,
     else the file name."""
     if headline_end:
-        return " ".join(text[:headline_end].strip().lstrip("#").split()) or name
+        line = text[:headline_end].strip()
+        heading = _MARKDOWN_HEADING.match(line)
+        return " ".join(line[heading.end() if heading else 0 :].split()) or name
     start = len(text) - len(text.lstrip())
     blank = _BLANK_LINE.search(text, start)
     sentences = split_sentences(text, start, blank.start() if blank else len(text))
