@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qa.dates import iso_date
 from qa.ingest.corpus import Document
 from qa.search.filters import PassageFilter, date_bounds, in_date_range
 
@@ -57,3 +58,24 @@ def test_partial_dates_stand_for_their_whole_span():
 def test_a_date_that_is_not_iso_is_refused():
     with pytest.raises(ValueError, match="ISO"):
         PassageFilter(DOCUMENTS, OWNERS).mask(date_from="28.11.2024")
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [
+        ("2024-11-28T01:00:00+05:00", "2024-11-28"),  # the local date, as written
+        ("November 28, 2024", "2024-11-28"),
+        ("28 Nov. 2024", "2024-11-28"),
+        ("Sept 3rd, 2024", "2024-09-03"),
+        ("november 2024", "2024-11"),
+        ("2024/2/3", "2024-02-03"),
+    ],
+)
+def test_dates_written_out_are_read_at_their_precision(written, iso):
+    assert iso_date(written) == iso
+
+
+@pytest.mark.parametrize("written", ["28.11.2024", "11/12/2024", "2024-00", "February 30, 2024"])
+def test_ambiguous_or_impossible_dates_are_refused(written):
+    with pytest.raises(ValueError, match="is not a date"):
+        iso_date(written)

@@ -1,8 +1,10 @@
-"""ISO dates, whole or partial: one parser for front matter, page metadata and date filters.
+"""Dates, whole or partial: one parser for front matter, page metadata and date filters.
 
 A date is kept as ISO text at the precision it was given: "2024", "2024-11" or "2024-11-28".
 Timestamps ("2024-11-28T10:00:00Z", "2024-11-28 10:00+03:00") keep only their date as
-written (the local date, not converted to UTC), and the basic form "20241128" is read too.
+written (the local date, not converted to UTC), and the basic form "20241128" is read too,
+as are dates written out in English ("November 28, 2024", "28 Nov 2024", "November 2024")
+and "2024/11/28". Forms whose order is ambiguous ("11/12/2024", "28.11.2024") are not.
 """
 
 from __future__ import annotations
@@ -11,22 +13,53 @@ import calendar
 import datetime as dt
 import re
 
+# Month names and their usual abbreviations, lower case, to the month's number.
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        1,
+    )
+    for name in names
+}
+MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))  # longest first, for a regex
+
 _TIME = r"(?:[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_NAMED = rf"(?P<name>{MONTH_NAMES})\.?"
 _FORMS = (
     re.compile(r"(?P<year>\d{4})"),
     re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})"),
     re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})" + _TIME),
     re.compile(r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})" + _TIME.replace("[T ]", "T")),
+    re.compile(r"(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})"),
+    re.compile(rf"{_NAMED}\s+{_DAY},?\s+(?P<year>\d{{4}})", re.IGNORECASE),
+    re.compile(rf"{_DAY}\s+{_NAMED},?\s+(?P<year>\d{{4}})", re.IGNORECASE),
+    re.compile(rf"{_NAMED},?\s+(?P<year>\d{{4}})", re.IGNORECASE),
 )
-FORMS = "ISO: YYYY, YYYY-MM or YYYY-MM-DD"
+FORMS = "YYYY, YYYY-MM or YYYY-MM-DD (ISO), or written out: 28 November 2024, November 2024"
 
 
 def iso_date(value: object) -> str:
     """`value` as an ISO date at the precision given: "2024", "2024-11" or "2024-11-28".
 
     Args:
-        value: text such as "2024-11-28", "20241128" or "2024-11-28T10:00:00Z", a year as
-            a number, or a `datetime.date` / `datetime.datetime`.
+        value: text such as "2024-11-28", "20241128", "2024-11-28T10:00:00Z" or
+            "November 28, 2024", a year as a number, or a `datetime.date` /
+            `datetime.datetime`.
 
     Raises:
         ValueError: `value` is not a date (the message names it).
@@ -42,13 +75,21 @@ def iso_date(value: object) -> str:
             break
     else:
         raise ValueError(f"{text!r} is not a date; dates are {FORMS}")
-    parts = match.groupdict()
-    year, month, day = (int(parts.get(key) or 1) for key in ("year", "month", "day"))
+    parts = {key: value for key, value in match.groupdict().items() if value is not None}
+    year = int(parts["year"])
+    month = MONTHS[parts["name"].lower()] if "name" in parts else _number(parts.get("month"))
+    day = _number(parts.get("day"))
     try:
-        dt.date(year, month, day)
+        dt.date(year, 1 if month is None else month, 1 if day is None else day)
     except ValueError as error:
         raise ValueError(f"{text!r} is not a date ({error}); dates are {FORMS}") from None
-    return "-".join(part for part in (parts["year"], parts.get("month"), parts.get("day")) if part)
+    return "-".join(
+        f"{part:0{width}d}" for part, width in ((year, 4), (month, 2), (day, 2)) if part is not None
+    )
+
+
+def _number(digits: str | None) -> int | None:
+    return None if digits is None else int(digits)
 
 
 def date_or_none(value: object) -> str | None:

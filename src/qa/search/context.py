@@ -6,33 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qa.dates import MONTH_NAMES, MONTHS
 from qa.index.lexical import terms
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        1,
-    )
-    for name in names
-}
 _YEAR = r"(1[89]\d\d|20\d\d)"
 _ISO = re.compile(rf"\b{_YEAR}-(\d\d)(?:-(\d\d))?\b")
 _MONTH_YEAR = re.compile(
-    rf"\b({'|'.join(sorted(_MONTHS, key=len, reverse=True))})\.?(?: \d{{1,2}},?)? {_YEAR}\b",
+    rf"\b({MONTH_NAMES})\.?(?: \d{{1,2}},?)? {_YEAR}\b",
     re.I,
 )
 _YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
@@ -70,7 +50,7 @@ def named_dates(text: str) -> tuple[str, ...]:
         taken.append(match.span())
     for match in _MONTH_YEAR.finditer(text):
         if not any(a <= match.start() < b for a, b in taken):
-            month = _MONTHS[match.group(1).lower()]
+            month = MONTHS[match.group(1).lower()]
             found.append(f"{match.group(2)}-{month:02d}")
             taken.append(match.span())
     for match in _YEARS.finditer(text):
