@@ -280,13 +280,20 @@ def test_report_html_lists_what_a_rebuild_did_and_why_files_were_skipped():
 
 
 @pytest.mark.parametrize(
-    "value, expected", [("", None), (" 2024 ", "2024"), ("2024-02", "2024-02")]
+    "value, expected",
+    [
+        ("", None),
+        (" 2024 ", "2024"),
+        ("2024-02", "2024-02"),
+        ("2024/01/01", "2024-01-01"),
+        ("November 2024", "2024-11"),
+    ],
 )
-def test_date_filter_accepts_partial_iso_dates(value, expected):
+def test_date_filter_accepts_partial_iso_and_written_dates(value, expected):
     assert date_filter(value) == expected
 
 
-@pytest.mark.parametrize("value", ["24", "2024-13", "2024/01/01", "yesterday"])
+@pytest.mark.parametrize("value", ["24", "2024-13", "01/01/2024", "yesterday"])
 def test_date_filter_rejects_other_dates(value):
     with pytest.raises(ValueError, match="YYYY"):
         date_filter(value)
