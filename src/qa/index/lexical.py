@@ -22,8 +22,11 @@ _WORDS = re.compile(r"\w+")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token_pattern
 # A word with a case change inside ("ClimateWeek", "NYCouncil": ASCII letters) or an
 # underscore between letters or digits ("climate_week"), and the parts it splits into (in a
-# part, letters other than A-Z count as small letters: "café_bar" is "café" and "bar").
-_COMPOUND = re.compile(r"\w*(?:[a-z][A-Z]|[A-Z][A-Z][a-z]{2}|[^\W_]_[^\W_])\w*")
+# part, letters other than A-Z count as small letters: "café_bar" is "café" and "bar"). Each
+# run of word characters is looked at once for the mark of a compound, so a long run without
+# one (a hex dump, a base-pair sequence) costs its length, not its length squared.
+_RUN = re.compile(r"\w+")
+_JOINT = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]{2}|[^\W_]_[^\W_]")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z]{2})|[A-Z]?[^\W\d_A-Z]+|[A-Z]+|\d+")
 
 
@@ -97,11 +100,13 @@ def split_compounds(text: str) -> str:
     A word splits where a lower-case letter meets a capital ("ClimateWeek"), where a run of
     capitals ends before a capitalised word ("NYCouncil" → "NY Council"), and at underscores.
     """
-    return _COMPOUND.sub(_with_parts, text)
+    return _RUN.sub(_with_parts, text)
 
 
 def _with_parts(match: re.Match) -> str:
     word = match.group()
+    if not _JOINT.search(word):
+        return word
     parts = _PARTS.findall(word)
     return f"{word} {' '.join(parts)}" if len(parts) > 1 else word
 
