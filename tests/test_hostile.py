@@ -27,7 +27,9 @@ from qa import Engine, IndexUnusable
 from qa.cli import main
 from qa.index.build import build_index
 from qa.index.generations import current_generation
+from qa.index.lexical import split_compounds
 from qa.ingest.chunking import split_sentences
+from qa.ingest.corpus import parse_document
 from qa.web import render
 
 BAD_NAME = b"bad\xff\xfename.md"
@@ -177,6 +179,18 @@ def test_a_wrapped_pdf_line_and_an_abbreviation_do_not_end_a_sentence(hostile_en
     ]
     result = hostile_engine.answer(GOOD_QUESTION, k=1)
     assert "Marheim" in result.text and "Dr. Ilse" in result.text
+
+
+@pytest.mark.parametrize(
+    "run", ["." * 300_000, "!" * 300_000, " " * 300_000, "0f3a9c" * 50_000, "acgt" * 75_000]
+)
+def test_a_long_run_of_marks_or_spaces_or_one_word_is_read_in_one_pass(run):
+    # Each was read once from every character in it (a million dots: hours); now once.
+    text = f"A line before.\n\n{run}\n\nA line after."
+    document = parse_document("run.txt", text.encode())
+    sentences = [text[a:b] for a, b in split_sentences(document.text)]
+    assert sentences[0] == "A line before." and sentences[-1] == "A line after."
+    assert split_compounds(run) == run
 
 
 def test_titles_come_from_the_first_sentence_or_the_file_name(hostile_engine):

@@ -22,8 +22,10 @@ _CONTINUES = frozenset(
     "a an the of in on at to for with by from as and or but nor that which who whom whose "
     "including following between among into onto than via per about over under after before".split()
 )
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
-_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+# Each starts only where its run of marks (or of spaces) starts, so a long run ("....",
+# a line of spaces) is read once, not once from every character in it.
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’»)\]]*(?=\s)")
+_LINE_BREAK = re.compile(r"(?<![ \t])[ \t]*\n\s*")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 # A line at least this long, and this share of its block's longest line, is a wrapped line.
 _WRAP_MIN, _WRAP_SHARE = 40, 0.6
