@@ -44,17 +44,17 @@ def named_dates(text: str) -> tuple[str, ...]:
     gives the year.
     """
     found: list[str] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # 1 where a date already found stands
     for match in _ISO.finditer(text):
         found.append(match.group())
-        taken.append(match.span())
+        taken[match.start() : match.end()] = b"\1" * (match.end() - match.start())
     for match in _MONTH_YEAR.finditer(text):
-        if not any(a <= match.start() < b for a, b in taken):
+        if not taken[match.start()]:
             month = MONTHS[match.group(1).lower()]
             found.append(f"{match.group(2)}-{month:02d}")
-            taken.append(match.span())
+            taken[match.start() : match.end()] = b"\1" * (match.end() - match.start())
     for match in _YEARS.finditer(text):
-        if not any(a <= match.start() < b for a, b in taken):
+        if not taken[match.start()]:
             found.append(match.group())
     return tuple(dict.fromkeys(found))
 
