@@ -7,7 +7,7 @@ from tests.conftest import CORPUS
 
 from qa import Engine
 from qa.search.query import Query
-from qa.search.retrieval import match, search
+from qa.search.retrieval import is_signature, match, search
 
 
 def test_the_answer_sentence_is_the_one_that_answers(engine):
@@ -70,6 +70,30 @@ def test_a_signature_line_is_searchable_but_never_the_answer_sentence(embedder, 
     assert result.source == "post-1.md"  # the signature still finds its post
     assert signature in result.passages[0].text
     assert result.text == "Thousands marched for the climate in the city today."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Jane Roe (@janeroe) May 1, 2015",
+        "John D. Sutter (@jdsutter) June 20, 2014",  # an initial
+        "Gov. Asa Hutchinson (@AsaHutchinson) May 2, 2017",  # a title
+        "U.S. Soccer (@ussoccer) September 3, 2014",
+    ],
+)
+def test_a_signature_may_hold_initials_and_titles(line):
+    assert is_signature(line)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "You changed TV forever.— Josh Gad (@joshgad) September 30, 2013",
+        "People do not like Ted.— Donald J. Trump (@realDonaldTrump) January 19, 2016",
+    ],
+)
+def test_a_sentence_glued_to_a_signature_is_no_signature(sentence):
+    assert not is_signature(sentence)
 
 
 def test_the_top_hits_match_from_the_search_is_the_one_computed_afresh(engine):

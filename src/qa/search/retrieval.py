@@ -33,10 +33,13 @@ from qa.search.query import Leg, Query, SearchParams
 PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
 SENTENCE_LEGS = (Leg.BM25_SENTENCE, Leg.DENSE_SENTENCE, Leg.DENSE_TITLED_SENTENCE)
 # The line an embedded post ends with: a name, the @handle, the date ("Jane Roe (@janeroe)
-# May 1, 2015"). It is metadata: searchable, but never the answer sentence.
+# May 1, 2015"). It is metadata: searchable, but never the answer sentence. The name holds
+# no sentence's end, though it may hold an initial or a title ("John D. Sutter", "Gov. Asa
+# Hutchinson", "U.S. Soccer").
+_NAME_PART = r"(?:[^()\n.!?]|(?<=\b[A-Z])\.|\b(?:Mrs|Mr|Ms|Dr|Prof|St|Jr|Sr|Gov|Rep|Sen|Rev|Gen)\.)"
 _SIGNATURE = re.compile(
-    r"\W*[^()\n.!?]{0,60}\(@\w+\)\s*(?:January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)\s+\d{1,2},\s+\d{4}\W*"
+    rf"\W*{_NAME_PART}{{0,60}}\(@\w+\)\s*(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December)\s+\d{1,2},\s+\d{4}\W*"
 )
 
 
