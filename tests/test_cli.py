@@ -105,6 +105,20 @@ def test_missing_index_says_run_qa_index(tmp_path, capsys):
     assert "qa index" in capsys.readouterr().err
 
 
+def test_a_file_where_a_folder_or_a_question_file_belongs_is_one_line(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    for command, code, says in [
+        (["ask", "Anything?", "--index", str(a_file)], 1, "is a file, not an index folder"),
+        (["index", "--corpus", str(a_file), "--index", str(tmp_path / "i")], 1, "--corpus"),
+        (["eval", str(tmp_path), "--index", str(tmp_path / "i")], 2, "cannot read"),
+        (["eval", str(tmp_path / "none.jsonl")], 2, "give a JSON-lines file"),
+    ]:
+        assert main(command) == code
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("qa: ") and says in err
+
+
 def test_index_command_builds_and_summarises(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -51,10 +51,17 @@ def read_questions(path: str | Path) -> list[tuple[str, list[str]]]:
     """Lines of `{"q": question, "a": [answer strings]}`; blank lines are skipped.
 
     Raises:
-        ValueError: a line is not such an object (its number is named).
+        ValueError: the file cannot be read as UTF-8 text, or a line is not such an object
+            (its number is named).
     """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text: save it as UTF-8") from None
+    except OSError as error:  # missing, a folder, unreadable
+        raise ValueError(f"cannot read {path} ({error.strerror}): give a JSON-lines file") from None
     rows = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

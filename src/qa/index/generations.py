@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from qa.index.manifest import IndexUnusable
+
 _POINTER = "CURRENT"
 _NEARLY_FULL = 1_000_000  # free bytes below which a failed write is taken for a full disk
 
@@ -33,11 +35,19 @@ class IndexNotWritable(RuntimeError):
 
 
 def current_generation(index_dir: Path) -> Path | None:
-    """The live generation's folder, or None when no index was built here."""
+    """The live generation's folder, or None when no index was built here.
+
+    Raises:
+        IndexUnusable: `index_dir` is a file, not a folder.
+    """
     try:
         name = (index_dir / _POINTER).read_text().strip()
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise IndexUnusable(
+            f"{index_dir} is a file, not an index folder: name a folder with --index (or QA_INDEX)"
+        ) from None
     return index_dir / name
 
 

@@ -122,9 +122,14 @@ def scan(
     `max_bytes` is refused.
 
     Raises:
-        FileNotFoundError: `corpus_dir` is not a folder.
+        FileNotFoundError: `corpus_dir` is not a folder (missing, or a file).
     """
     corpus_dir = Path(corpus_dir)
+    if corpus_dir.exists() and not corpus_dir.is_dir():
+        raise FileNotFoundError(
+            f"{corpus_dir} is a file, not a folder of articles: name a folder with --corpus "
+            "(or QA_CORPUS)"
+        )
     if not corpus_dir.is_dir():
         raise FileNotFoundError(
             f"corpus folder {corpus_dir}/ does not exist; create it and put articles "
