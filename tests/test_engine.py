@@ -64,6 +64,12 @@ def test_an_empty_question_is_a_value_error(engine, question):
         engine.answer(question)
 
 
+@pytest.mark.parametrize("question", [None, 42, b"Who chaired?", ["Who chaired?"]])
+def test_a_question_that_is_not_text_is_a_value_error_naming_its_type(engine, question):
+    with pytest.raises(ValueError, match=f"the question is text, got {type(question).__name__}"):
+        engine.answer(question)
+
+
 @pytest.mark.parametrize("k", [0, -1, 2.5, True])
 def test_k_must_be_a_positive_whole_number(engine, k):
     with pytest.raises(ValueError, match="k must be"):

@@ -268,7 +268,9 @@ class Engine:
     ) -> tuple[Answer, confidence.Signals | None]:
         """`answer`, and the signals its confidence was computed from (None when nothing
         was found); for measuring and fitting the confidence model."""
-        if not isinstance(question, str) or not question.strip():
+        if not isinstance(question, str):
+            raise ValueError(f"the question is text, got {type(question).__name__}: ask in words")
+        if not question.strip():
             raise ValueError("the question is empty: ask something")
         question = _readable(question)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
