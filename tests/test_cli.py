@@ -81,7 +81,7 @@ def test_ask_keeps_to_dates_and_files_and_follows_up(seed_index, capsys):
     assert main(["ask", *follow_up]) == 0
     assert after["passages"] != json.loads(capsys.readouterr().out)["passages"]
     assert main(["ask", question, "--from", "2030", "--index", str(seed_index)]) == 0
-    assert capsys.readouterr().out.startswith("No passages: no indexed article is dated")
+    assert capsys.readouterr().out.startswith("No passages: no indexed article matches --from")
 
 
 def test_ask_with_a_file_or_date_it_cannot_use_exits_2_with_one_line(seed_index, capsys):

@@ -236,7 +236,7 @@ def _render(result: Answer, filtered: bool = False) -> str:
     from qa.search.confidence import describe
 
     if not result.passages and filtered:
-        return "No passages: no indexed article is dated and named as --from, --to and --file ask."
+        return "No passages: no indexed article matches --from, --to and --file."
     if not result.passages:
         return "No passages: the index is empty. Add articles to the corpus and run `qa index`."
     sentence = result.text
