@@ -17,6 +17,7 @@ from qa.index.build import build_index
 from qa.index.generation import read_index
 from qa.index.generations import current_generation
 from qa.index.rows import DocumentRows, split_by_document
+from qa.ingest import corpus as corpus_module
 
 EDITED = "2024-astana-council-narrow-format.md"
 DELETED = "2023-minsk-tokayev-chairmanship-priorities.md"
@@ -231,6 +232,27 @@ def test_a_file_that_turns_bad_loses_its_passages(tmp_path):
     assert report.removed == ["b.md"] and [s.source for s in report.skipped] == ["b.md"]
     sources = {p.source for p in Engine(corpus, tmp_path / "index").answer("treaty", k=9).passages}
     assert sources == {"a.md"}
+
+
+def test_a_file_that_gave_no_passage_is_read_again_when_it_now_reads_otherwise(
+    tmp_path, monkeypatch
+):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text("Buy milk and eggs\n")
+    (corpus / "news.md").write_text("The council met in Minsk. It approved the budget.\n")
+
+    # A reader that took a line not ending like a sentence for a headline, however alone.
+    def headline_end(text: str, title: str | None) -> int:
+        return 0 if text.rstrip().endswith(".") else len(text)
+
+    with monkeypatch.context() as older:
+        older.setattr(corpus_module, "_headline_end", headline_end)
+        first = build_index(corpus, tmp_path / "index")
+    assert first.passages == 1 and [n.source for n in first.notes] == ["note.md"]
+    again = build_index(corpus, tmp_path / "index")  # the file itself did not change
+    assert again.changed == ["note.md"] and again.passages == 2 and not again.notes
+    assert build_index(corpus, tmp_path / "index").generation is None  # and then it rests
 
 
 def test_a_post_that_reads_like_a_caption_keeps_its_passage_and_an_empty_one_is_named(

@@ -91,7 +91,11 @@ def plan_build(
             plan.skipped.append(Skipped(file.source, f"cannot read it ({error.strerror})"))
             continue
         kept = stored.get(file.source)
-        if kept is not None and kept.document.sha256 == sha256(data):
+        if (
+            kept is not None
+            and kept.document.sha256 == sha256(data)
+            and (len(kept.passages) or not _read_otherwise(kept.document, data))
+        ):
             plan.entries.append(kept)
             plan.unchanged.append(file.source)
             continue
@@ -112,6 +116,21 @@ def plan_build(
     plan.removed = sorted(before - present)
     plan.skipped.sort(key=lambda s: s.source)
     return plan
+
+
+def _read_otherwise(document: Document, data: bytes) -> bool:
+    """Whether a stored document that gave no passage reads otherwise now: a newer reader
+    may find text where an older one found only a title, so such a file is read again
+    (parsing it is cheap; it has nothing embedded to lose)."""
+    try:
+        now = parse_document(document.source, data)
+    except (ValueError, RecursionError, LookupError, ArithmeticError):
+        return False  # kept as it is; a changed file is read, and reported, as any other
+    return (now.title, now.body_start, now.text) != (
+        document.title,
+        document.body_start,
+        document.text,
+    )
 
 
 def _previous(
