@@ -91,26 +91,17 @@ def plan_build(
             plan.skipped.append(Skipped(file.source, f"cannot read it ({error.strerror})"))
             continue
         kept = stored.get(file.source)
-        if (
-            kept is not None
-            and kept.document.sha256 == sha256(data)
-            and (len(kept.passages) or not _read_otherwise(kept.document, data))
-        ):
+        same = kept is not None and kept.document.sha256 == sha256(data)
+        # A file that gave no passage is read again: a newer reader may find text in it.
+        read = kept.document if same and len(kept.passages) else _read(file.source, data)
+        if same and (isinstance(read, Skipped) or _reads_alike(read, kept.document)):
             plan.entries.append(kept)
             plan.unchanged.append(file.source)
             continue
-        try:
-            document = parse_document(file.source, data)
-        except ValueError as error:
-            plan.skipped.append(Skipped(file.source, str(error)))
+        if isinstance(read, Skipped):
+            plan.skipped.append(read)
             continue
-        except (RecursionError, LookupError, ArithmeticError) as error:  # a parser broke on it
-            reason = (str(error).splitlines() or [""])[0]
-            plan.skipped.append(
-                Skipped(file.source, f"cannot be parsed ({type(error).__name__}: {reason})")
-            )
-            continue
-        plan.entries.append(document)
+        plan.entries.append(read)
         (plan.changed if file.source in before else plan.added).append(file.source)
     present = set(plan.added) | set(plan.changed) | set(plan.unchanged)
     plan.removed = sorted(before - present)
@@ -118,19 +109,20 @@ def plan_build(
     return plan
 
 
-def _read_otherwise(document: Document, data: bytes) -> bool:
-    """Whether a stored document that gave no passage reads otherwise now: a newer reader
-    may find text where an older one found only a title, so such a file is read again
-    (parsing it is cheap; it has nothing embedded to lose)."""
+def _read(source: str, data: bytes) -> Document | Skipped:
+    """The document in `data`, or why it cannot be read."""
     try:
-        now = parse_document(document.source, data)
-    except (ValueError, RecursionError, LookupError, ArithmeticError):
-        return False  # kept as it is; a changed file is read, and reported, as any other
-    return (now.title, now.body_start, now.text) != (
-        document.title,
-        document.body_start,
-        document.text,
-    )
+        return parse_document(source, data)
+    except ValueError as error:
+        return Skipped(source, str(error))
+    except (RecursionError, LookupError, ArithmeticError) as error:  # a parser broke on it
+        reason = (str(error).splitlines() or [""])[0]
+        return Skipped(source, f"cannot be parsed ({type(error).__name__}: {reason})")
+
+
+def _reads_alike(now: Document, stored: Document) -> bool:
+    """Whether a file reads as it did when stored: the same title, headline and text."""
+    return (now.title, now.body_start, now.text) == (stored.title, stored.body_start, stored.text)
 
 
 def _previous(

@@ -375,11 +375,9 @@ def _headline_end(text: str, title: str | None) -> int:
     ending with its date), never a headline that would leave nothing to search.
     """
     line, _, end = _first_line(text)
-    heading = _MARKDOWN_HEADING.match(line)
-    words = line[heading.end() :] if heading else line
     if title is not None:
-        return end if _fold(words) == _fold(title) else 0
-    if heading:
+        return end if _fold(_unmarked(line)) == _fold(title) else 0
+    if _MARKDOWN_HEADING.match(line):
         return end
     followed_by_blank = text[end:].split("\n", 1)[0].strip() == ""
     if (
@@ -392,14 +390,18 @@ def _headline_end(text: str, title: str | None) -> int:
     return 0
 
 
+def _unmarked(line: str) -> str:
+    """A line without the marks of a Markdown heading ("## Title" is "Title")."""
+    heading = _MARKDOWN_HEADING.match(line)
+    return line[heading.end() :] if heading else line
+
+
 def _fallback_title(text: str, headline_end: int, name: str) -> str:
     """A title for an article that gives none: its headline line, else the first sentence
     of its first paragraph (hard-wrapped lines joined) when that is short enough to be one,
     else the file name."""
     if headline_end:
-        line = text[:headline_end].strip()
-        heading = _MARKDOWN_HEADING.match(line)
-        return " ".join(line[heading.end() if heading else 0 :].split()) or name
+        return " ".join(_unmarked(text[:headline_end].strip()).split()) or name
     start = len(text) - len(text.lstrip())
     blank = _BLANK_LINE.search(text, start)
     sentences = split_sentences(text, start, blank.start() if blank else len(text))
