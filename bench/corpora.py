@@ -59,54 +59,47 @@ def main() -> None:
         ("SQuAD 2.0 dev articles 13-35 (23 articles)", "squad2", "squad2"),
         ("TweetQA train (4,349 tweets)", "tweetqa", "tweetqa"),
     ):
-        rows = [r for r in data[retrieval] if r["kind"] == sets.ANSWERABLE]
-        m = trust.measure(data[confidence], model)
-        seconds = np.median([r["seconds"] for r in data[retrieval]])
-        print(
-            f"| {label} | {len(rows)} | {_share(rows, 'hit1')} | {_share(rows, 'hit3')} | "
-            f"{_share(rows, 'sentence')} | {_share(rows, 'doc1')} | {m['cannot']} | "
-            f"{m['auroc_fused']:.3f} | {m['auroc']:.3f} | {m['flagged_90']:.3f} | "
-            f"{m['flagged_95']:.3f} | {m['ece']:.3f} | {1000 * seconds:.0f} ms |"
-        )
+        print(_row(label, data[retrieval], data[confidence], model)[0])
     if args.whole_tweets:
         every = trust.load(args.work, None, ["tweetqa"], sample=False)["tweetqa"]
-        rows = [r for r in every if r["kind"] == sets.ANSWERABLE]
-        seconds = np.median([r["seconds"] for r in every])
-        print(
-            f"| TweetQA train, every question ({len(every)}) | {len(rows)} | "
-            f"{_share(rows, 'hit1')} | {_share(rows, 'hit3')} | {_share(rows, 'sentence')} | "
-            f"{_share(rows, 'doc1')} | | | | | | | {1000 * seconds:.0f} ms |"
-        )
+        print(_row(f"TweetQA train, every question ({len(every)})", every)[0])
     names = [f"tweetqa-500-{seed}" for seed in range(args.tweet_samples)]
     figures = []
     for name, rows in trust.load(args.work, None, names).items():
-        answerable = [r for r in rows if r["kind"] == sets.ANSWERABLE]
-        m = trust.measure(rows, model)
-        seconds = np.median([r["seconds"] for r in rows])
-        figures.append(
-            [_mean(answerable, key) for key in ("hit1", "hit3", "sentence", "doc1")]
-            + [m["auroc_fused"], m["auroc"], m["flagged_90"], m["flagged_95"], m["ece"]]
-        )
-        print(
-            f"| TweetQA train, 500 tweets (seed {name.rsplit('-', 1)[1]}) | {len(answerable)} | "
-            + " | ".join(f"{x:.3f}" for x in figures[-1][:4])
-            + f" | {m['cannot']} | "
-            + " | ".join(f"{x:.3f}" for x in figures[-1][4:])
-            + f" | {1000 * seconds:.0f} ms |"
-        )
+        seed = name.rsplit("-", 1)[1]
+        line, numbers = _row(f"TweetQA train, 500 tweets (seed {seed})", rows, rows, model)
+        print(line)
+        figures.append(numbers)
     if len(figures) > 1:
         medians = np.median(np.array(figures), axis=0)
-        print(
-            f"| TweetQA train, 500 tweets, median of {len(figures)} | | "
-            + " | ".join(f"{x:.3f}" for x in medians[:4])
-            + " | | "
-            + " | ".join(f"{x:.3f}" for x in medians[4:])
-            + " | |"
-        )
+        cells = [f"{x:.3f}" for x in medians]
+        label = f"TweetQA train, 500 tweets, median of {len(figures)}"
+        print(_line([label, "", *cells[:4], "", *cells[4:], ""]))
 
 
-def _share(rows: list[dict], key: str) -> str:
-    return f"{_mean(rows, key):.3f}"
+def _row(
+    label: str, retrieval: list[dict], confidence: list[dict] | None = None, model=None
+) -> tuple[str, list[float]]:
+    """One line of the table, and its figures: the retrieval columns over the answerable
+    questions of `retrieval`, the confidence columns over `confidence`'s report half (left
+    blank without it), and the median seconds of a question."""
+    answerable = [r for r in retrieval if r["kind"] == sets.ANSWERABLE]
+    numbers = [_mean(answerable, key) for key in ("hit1", "hit3", "sentence", "doc1")]
+    cells = [label, str(len(answerable)), *(f"{x:.3f}" for x in numbers)]
+    if confidence is None:
+        cells += [""] * 6
+    else:
+        m = trust.measure(confidence, model)
+        shown = [m["auroc_fused"], m["auroc"], m["flagged_90"], m["flagged_95"], m["ece"]]
+        numbers += shown
+        cells += [str(m["cannot"]), *(f"{x:.3f}" for x in shown)]
+    seconds = np.median([r["seconds"] for r in retrieval])
+    return _line([*cells, f"{1000 * seconds:.0f} ms"]), numbers
+
+
+def _line(cells: list[str]) -> str:
+    """A Markdown table row; an empty cell is one space."""
+    return "|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|"
 
 
 def _mean(rows: list[dict], key: str) -> float:
