@@ -38,6 +38,29 @@ def test_dates_and_numbers_are_found_with_their_offsets():
     ]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "words"),
+    [
+        ("Fourteen of the four hundreds voted.", ["Fourteen", "four hundreds"]),
+        ("SIXTY-SIX delegates and twenty one guests", ["SIXTY-SIX", "twenty one"]),
+        ("Someone wrote tenfold, often, and fourth.", []),  # number words inside others
+        ("It took 3 dozen eggs and half.", ["3 dozen", "half"]),
+    ],
+)
+def test_number_words_are_read_whole_in_any_case(sentence, words):
+    assert _words(sentence, Kind.NUMBER) == words
+
+
+def test_a_century_is_a_date_in_words_or_digits():
+    sentence = "From the twentieth century to the 21st century and nineteen century."
+    assert _words(sentence, Kind.DATE) == [
+        "twentieth century",
+        "21st century",
+        "nineteen century",
+    ]
+    assert _words("a century of progress", Kind.DATE) == []
+
+
 def test_words_the_question_names_are_not_its_answer():
     sentence = "Vladimir Putin, who chaired the session, thanked Kassym-Jomart Tokayev."
     assert _words(sentence, Kind.PERSON, "Did Tokayev chair it?") == ["Vladimir Putin"]

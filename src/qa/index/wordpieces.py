@@ -119,7 +119,7 @@ class WordPieces:
         first, last = self.first[passages], self.first[passages + 1]
         # Each passage's pieces are one slice of the map: its rows, by one fancy index.
         counts = last - first
-        rows = np.repeat(first - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
+        rows = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
         return _decode(self.codes[rows], self.dimension), self.offsets[rows], counts
 
 

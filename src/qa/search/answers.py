@@ -62,14 +62,34 @@ _NUMBER_WORDS = (
     "eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     "dozen|dozens|half|twice|trillion"
 )
+# A word before "century" is read only when "century" follows it (the lookahead): the
+# three ways of reading it are each tried at every word otherwise.
 _DATE = re.compile(
     rf"\b(?:(?:\d{{1,2}}(?:st|nd|rd|th)? )?(?:{_MONTHS})\.?(?: \d{{1,2}}(?:st|nd|rd|th)?)?"
-    rf"(?:,? \d{{3,4}})?|\d{{1,2}}(?:st|nd|rd|th) century|(?:1\d|20)\d{{2}}s?|"
-    rf"\d{{4}}[–-]\d{{2,4}}|(?:{_NUMBER_WORDS}|[a-z]+teenth|[a-z]+tieth) century)\b"
+    rf"(?:,? \d{{3,4}})?|\d{{1,2}}(?:st|nd|rd|th) century|(?:1\d|20)\d{{2}}s?|\d{{4}}[–-]\d{{2,4}}|"
+    rf"(?=[a-z]+ century)(?:{_NUMBER_WORDS}|[a-z]+teenth|[a-z]+tieth) century)\b"
 )
+
+
+def _prefix_tree(words: list[str]) -> str:
+    """A pattern matching exactly `words`, written as a tree of their shared beginnings
+    ("t(?:en|w(?:elve|o))"): at a word that is none of them it fails on the first letter
+    or two, where a plain alternation tries every word (half the time under re.I)."""
+    firsts = sorted({word[0] for word in words if word})
+    if not firsts:
+        return ""
+    rests = [
+        re.escape(first) + _prefix_tree([word[1:] for word in words if word[:1] == first])
+        for first in firsts
+    ]
+    tree = rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})"
+    return f"(?:{tree})?" if "" in words else tree
+
+
+_NUMBER_WORD = _prefix_tree(_NUMBER_WORDS.split("|"))
 _NUMBER = re.compile(
-    rf"(?:[$£€]\s?)?\b(?:\d[\d,.]*(?: ?%| percent)?(?: (?:{_NUMBER_WORDS}))*|"
-    rf"(?:{_NUMBER_WORDS})(?:[ -](?:{_NUMBER_WORDS}|and))*)\b",
+    rf"(?:[$£€]\s?)?\b(?:\d[\d,.]*(?: ?%| percent)?(?: {_NUMBER_WORD})*|"
+    rf"{_NUMBER_WORD}(?:[ -](?:{_NUMBER_WORD}|and))*)\b",
     re.I,
 )
 # A name: capitalised words, joined by short lowercase links ("of", "de", "van", "the").

@@ -105,13 +105,14 @@ def signals(
 ) -> Signals:
     """The signals of an answer: `sentence` from `passage`, of the article titled `title`
     and dated `date` (ISO, or None)."""
+    wanted = content_terms(question)
     return Signals(
         passage_cosine=match.passage_cosine,
         sentence_cosine=match.sentence_cosine,
         passage_maxsim=match.passage_maxsim,
         sentence_maxsim=match.sentence_maxsim,
-        passage_coverage=_coverage(question, f"{title}\n{passage}"),
-        sentence_coverage=_coverage(question, sentence),
+        passage_coverage=_coverage(wanted, f"{title}\n{passage}"),
+        sentence_coverage=_coverage(wanted, sentence),
         missing_numbers=_missing_numbers(question, f"{title}\n{date or ''}\n{sentence}"),
         missing_names=_missing_names(question, f"{title}\n{sentence}"),
         negation_mismatch=float(
@@ -142,8 +143,7 @@ class Model:
 
     def confidence(self, signals: Signals) -> float:
         """The estimated probability, in [0, 1], that the answer is right."""
-        values = signals.to_dict()
-        z = self.intercept + sum(w * values[name] for name, w in self.weights.items())
+        z = self.intercept + sum(w * getattr(signals, name) for name, w in self.weights.items())
         return _sigmoid(z)
 
     @classmethod
@@ -190,9 +190,8 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def _coverage(question: str, text: str) -> float:
-    """Share of the question's distinct content terms that `text` contains."""
-    wanted = content_terms(question)
+def _coverage(wanted: set[str], text: str) -> float:
+    """Share of the question's distinct content terms, `wanted`, that `text` contains."""
     if not wanted:
         return 0.0
     return len(wanted & content_terms(text)) / len(wanted)

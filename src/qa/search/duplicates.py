@@ -51,9 +51,9 @@ def collapse(
     rest = np.arange(row, len(passage_vectors))
     if kept and len(rest):
         same = _same(passage_vectors, sentence_vectors, rest, np.array(kept))
-        for later, repeats in zip(rest.tolist(), same):
-            if repeats.any():
-                folded[kept[int(repeats.argmax())]].append(later)
+        repeating = same.any(axis=1)
+        for later, first in zip(rest[repeating].tolist(), same[repeating].argmax(axis=1).tolist()):
+            folded[kept[first]].append(later)
     return [(row, folded[row]) for row in kept]
 
 

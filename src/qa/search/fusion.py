@@ -58,10 +58,14 @@ def rerank(
     other candidate keeps its gaps to the lowest of `top` and is moved below the lowest
     reranked one, so it keeps its place after them.
     """
-    reranked = zscore(scores[top])
-    for leg, weight in zip(legs, weights or [1.0] * len(legs)):
-        reranked = reranked + weight * zscore(leg)
-    rest = np.setdiff1d(np.arange(len(scores)), top)
+    # Every row standardised at once, as `fuse` does; summed in the same order as one by one.
+    standard = _standardised(np.array([scores[top], *legs], dtype=np.float64))
+    reranked = standard[0]
+    for row, weight in zip(standard[1:], weights or [1.0] * len(legs)):
+        reranked = reranked + weight * row
+    outside = np.ones(len(scores), dtype=bool)
+    outside[top] = False
+    rest = np.flatnonzero(outside)
     moved = np.asarray(scores, dtype=np.float64).copy()
     moved[rest] = reranked.min() - 1.0 - (scores[top].min() - scores[rest])
     moved[top] = reranked

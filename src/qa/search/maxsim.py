@@ -43,7 +43,7 @@ def maxsim(
     # One product for all pieces of all passages: (question pieces) x (passage pieces),
     # computed as its transpose, which BLAS runs about twice as fast for a few question rows.
     similarity = (pieces @ question.T).T
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    starts = np.cumsum(counts) - counts  # where each passage's pieces begin
     has = counts > 0
     passage_scores[has] = np.maximum.reduceat(similarity, starts[has], axis=1).mean(axis=0)
     # Each piece's sentence: order pieces and sentences by (passage position, offset).
@@ -60,7 +60,12 @@ def maxsim(
     inside[inside] &= piece_keys[inside] < sentence_ends[order][found[inside]]
     if inside.any():
         which = order[found[inside]]  # non-decreasing within the run of pieces inside
-        breaks = np.r_[0, np.flatnonzero(np.diff(which)) + 1]
+        breaks = run_starts(which)
         maxima = np.maximum.reduceat(similarity[:, inside], breaks, axis=1).mean(axis=0)
         sentence_scores[which[breaks]] = maxima
     return passage_scores, sentence_scores
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins in `values` (0 first, when there are any)."""
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))

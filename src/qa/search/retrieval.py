@@ -27,7 +27,7 @@ from qa.index.vectors import VectorIndex
 from qa.search.answers import holds
 from qa.search.duplicates import collapse
 from qa.search.fusion import fuse, rerank
-from qa.search.maxsim import maxsim
+from qa.search.maxsim import maxsim, run_starts
 from qa.search.query import Leg, Query, SearchParams
 
 PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
@@ -187,19 +187,29 @@ def search(
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
     best = np.lexsort((-sentence_scores, found.owner))[found.groups]  # rows of found.sentences
-    sentences = found.sentences[best].tolist()
-    hits = [Hit(int(found.passages[i]), float(scores[i]), sentences[i]) for i in order]
     if found.passage_vectors is None:
         passage_vectors = index.vectors.rows(found.passages[order])
         sentence_vectors = index.sentence_vectors.rows(found.sentences[best[order]])
     else:
         passage_vectors = found.passage_vectors[order]
         sentence_vectors = found.sentence_vectors[best[order]]
-    kept = _collapse_duplicates(hits, k, passage_vectors, sentence_vectors)
-    for hit in kept:  # candidates are numbered in passage order
-        position = int(np.searchsorted(found.passages, hit.passage))
-        hit.known = found.match(position, int(best[position]))
-    return kept
+    # Fold each candidate that repeats a better one (same passage text or same best
+    # sentence) into it; a `Hit` for each passage kept.
+    ranked = found.passages[order].tolist()
+    hits = []
+    for row, repeats in collapse(passage_vectors, sentence_vectors, k):
+        position = int(order[row])  # candidates are numbered in passage order
+        sentence = int(best[position])  # its row in found.sentences
+        hits.append(
+            Hit(
+                ranked[row],
+                float(scores[position]),
+                int(found.sentences[sentence]),
+                duplicates=[ranked[r] for r in repeats],
+                known=found.match(position, sentence),
+            )
+        )
+    return hits
 
 
 def rank(
@@ -227,7 +237,9 @@ def rank(
 def is_signature(text: str) -> bool:
     """Whether a sentence is only the line an embedded post ends with (a name, the @handle,
     the date): searchable, never the answer sentence."""
-    return _SIGNATURE.fullmatch(text) is not None
+    # The handle's "(@" first: a plain substring test, where the pattern would try every
+    # way of reading the name before it fails on an ordinary sentence.
+    return "(@" in text and _SIGNATURE.fullmatch(text) is not None
 
 
 def _readings(query: Query, params: SearchParams) -> list[tuple[Query, float]]:
@@ -372,7 +384,7 @@ def _score_candidates(
         passages=passages,
         sentences=sentences,
         owner=owner,
-        groups=np.r_[0, np.flatnonzero(np.diff(owner)) + 1],
+        groups=run_starts(owner),
         readings=readings,
         passage_vectors=passage_vectors,
         sentence_vectors=sentence_vectors,
@@ -399,7 +411,7 @@ def _rerank(
     """
     top = np.sort(order[:depth])  # the reranked candidates, in candidate order
     rows = np.flatnonzero(np.isin(found.owner, top))  # their sentences, grouped likewise
-    starts = np.r_[0, np.flatnonzero(np.diff(found.owner[rows])) + 1]
+    starts = run_starts(found.owner[rows])
     legs, weights, sentence_legs = [], [], []
     for reading in found.readings:
         pieces = reading.pieces if reading.pieces is not None else np.zeros((0, 1))
@@ -433,14 +445,14 @@ def _dense_candidates(
     ids = sentence_ids = None
     if allowed is not None:
         ids = np.flatnonzero(allowed).astype(np.int64)
-        sentence_ids = np.flatnonzero(allowed[index.sentences[:, 0]]).astype(np.int64)
+        sentence_ids = np.flatnonzero(allowed[index.sentence_passages]).astype(np.int64)
     found: set[int] = set()
     if params.runs(Leg.DENSE_PASSAGE):
         found |= set(_nearest(index.vectors, query.vector, params.candidates, ids).tolist())
     for leg, stored in sentence_legs.items():
         if params.runs(leg):
             sentences = _nearest(stored, query.vector, params.candidates, sentence_ids)
-            found |= set(index.sentences[sentences, 0].tolist())
+            found |= set(index.sentence_passages[sentences].tolist())
     return found
 
 
@@ -470,7 +482,7 @@ def _best_per_passage(index: StoredIndex, sentence_scores: np.ndarray) -> np.nda
     """
     scoring = np.flatnonzero(sentence_scores > 0)
     best = np.zeros(len(index.passages), dtype=sentence_scores.dtype)
-    np.maximum.at(best, index.sentences[scoring, 0], sentence_scores[scoring])
+    np.maximum.at(best, index.sentence_passages[scoring], sentence_scores[scoring])
     return best
 
 
@@ -482,15 +494,3 @@ def _sentences_of(index: StoredIndex, passages: np.ndarray) -> tuple[np.ndarray,
     # Within each passage's run, count up from its first sentence.
     runs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     return starts[owner] + runs, owner
-
-
-def _collapse_duplicates(
-    hits: list[Hit], k: int, passage_vectors: np.ndarray, sentence_vectors: np.ndarray
-) -> list[Hit]:
-    """Fold each hit that repeats a better one (same passage text or same best sentence);
-    the vectors are the hits' passages' and best sentences', in the hits' order."""
-    kept = []
-    for row, repeats in collapse(passage_vectors, sentence_vectors, k):
-        hits[row].duplicates.extend(hits[r].passage for r in repeats)
-        kept.append(hits[row])
-    return kept
