@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 from tests.conftest import CORPUS
 
@@ -117,6 +119,34 @@ def test_a_file_where_a_folder_or_a_question_file_belongs_is_one_line(tmp_path, 
         assert main(command) == code
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("qa: ") and says in err
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(seed_index):
+    # `qa ask ... | head -1`: the pipe is closed before the answer is written.
+    ask = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "ask", "Where was the 2023 session held?", "--json"]
+        + ["--index", str(seed_index), "--corpus", str(CORPUS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    ask.stdout.close()
+    error = ask.stderr.read().decode()
+    assert ask.wait(timeout=120) == 141  # 128 + SIGPIPE, as a shell expects
+    assert "Traceback" not in error and "BrokenPipe" not in error
+
+
+def test_ctrl_c_while_asking_is_one_line(seed_index):
+    ask = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "ask", "Where was the 2023 session held?"]
+        + ["--index", str(seed_index), "--corpus", str(CORPUS)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(2)  # loading the model takes longer than this
+    ask.send_signal(signal.SIGINT)
+    _, error = ask.communicate(timeout=120)
+    assert ask.returncode == 130  # 128 + SIGINT
+    assert error.decode().strip() == "qa: interrupted"
 
 
 def test_index_command_builds_and_summarises(tmp_path):

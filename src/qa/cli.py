@@ -17,6 +17,9 @@ from qa.results import Answer
 from qa.threads import settle as settle_threads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# What a shell reports for a command stopped by Ctrl-C (128 + SIGINT) and for a writer
+# whose reader left (128 + SIGPIPE).
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,6 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, RuntimeError) as error:  # IndexUnusable is a RuntimeError
         print(f"qa: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:  # Ctrl-C while loading, asking or building
+        print("qa: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`qa ask ... | head`): stop quietly, as other tools do. The
+        # rest of the output goes nowhere, so Python's flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _index(args: argparse.Namespace) -> int:
