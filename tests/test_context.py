@@ -14,6 +14,9 @@ def test_named_dates_are_partial_iso_dates():
         "2024-11",
     )
     assert named_dates("How many of the 300 delegates came?") == ()
+    # A day with an ordinal, before or after the month, still gives the month.
+    assert named_dates("Who spoke on March 25th, 2015?") == ("2015-03",)
+    assert named_dates("What happened on the 28th of November 2024?") == ("2024-11",)
 
 
 def test_present_questions_about_a_role():

@@ -12,7 +12,7 @@ from qa.index.lexical import terms
 _YEAR = r"(1[89]\d\d|20\d\d)"
 _ISO = re.compile(rf"\b{_YEAR}-(\d\d)(?:-(\d\d))?\b")
 _MONTH_YEAR = re.compile(
-    rf"\b({MONTH_NAMES})\.?(?: \d{{1,2}},?)? {_YEAR}\b",
+    rf"\b({MONTH_NAMES})\.?(?: \d{{1,2}}(?:st|nd|rd|th)?,?)? {_YEAR}\b",
     re.I,
 )
 _YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
