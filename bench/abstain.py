@@ -3,9 +3,9 @@
 SQuAD v1.1 dev through the pipeline with default settings: 12 whole articles are withheld
 from the corpus (their questions are off-topic) and 15% of the paragraphs of every other
 article (on-topic questions whose fact is not indexed); the rest are answerable. The
-confidence model (src/qa/search/confidence.json, fitted by bench/fit_confidence.py on the
-odd-numbered articles of this and two other sets) is reported on the even-numbered
-articles: AUROC between right answers and each kind, the share of each kind flagged while
+confidence model Engine uses on this corpus (src/qa/search/confidence.json, fitted by
+bench/fit_confidence.py on the odd-numbered articles of this and two other sets) is reported
+on the even-numbered articles: AUROC between right answers and each kind, the share of each kind flagged while
 95% (and 90%) of right answers stay found, at the default threshold, and the expected
 calibration error over the answerable questions and each kind.
 
@@ -20,7 +20,6 @@ from pathlib import Path
 import sets
 import trust
 
-from qa.search.confidence import Model
 
 
 def main() -> None:
@@ -29,7 +28,7 @@ def main() -> None:
     parser.add_argument("--squad-source", type=Path, help="a built SQuAD v1.1 dev corpus+index")
     args = parser.parse_args()
     rows = trust.load(args.work, args.squad_source, ["squad-abstain"])["squad-abstain"]
-    model = Model.load()
+    model = trust.model_for(args.work, "squad-abstain")  # the one Engine uses there
     report = [r for r in rows if r["half"] == "report"]
     answerable = [r for r in report if r["kind"] == sets.ANSWERABLE]
     print(

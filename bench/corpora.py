@@ -27,7 +27,6 @@ import numpy as np
 import sets
 import trust
 
-from qa.search.confidence import Model
 
 
 def main() -> None:
@@ -47,7 +46,6 @@ def main() -> None:
     )
     args = parser.parse_args()
     data = trust.load(args.work, args.squad_source, ["squad-full", *trust.SETS])
-    model = Model.load()
     print(
         "\n| corpus | answerable | hit@1 | hit@3 | answer sentence | doc R@1 | cannot answer "
         "(report half) | AUROC (fused score) | AUROC | flagged at 90% kept | at 95% kept "
@@ -59,6 +57,7 @@ def main() -> None:
         ("SQuAD 2.0 dev articles 13-35 (23 articles)", "squad2", "squad2"),
         ("TweetQA train (4,349 tweets)", "tweetqa", "tweetqa"),
     ):
+        model = trust.model_for(args.work, confidence)  # the one Engine uses on that corpus
         print(_row(label, data[retrieval], data[confidence], model)[0])
     if args.whole_tweets:
         every = trust.load(args.work, None, ["tweetqa"], sample=False)["tweetqa"]
@@ -67,6 +66,7 @@ def main() -> None:
     figures = []
     for name, rows in trust.load(args.work, None, names).items():
         seed = name.rsplit("-", 1)[1]
+        model = trust.model_for(args.work, name)
         line, numbers = _row(f"TweetQA train, 500 tweets (seed {seed})", rows, rows, model)
         print(line)
         figures.append(numbers)

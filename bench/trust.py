@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 import sets  # noqa: E402
 
 from qa import threads  # noqa: E402
-from qa.search.confidence import Model, Signals  # noqa: E402
+from qa.search.confidence import Model, Models, Signals  # noqa: E402
 
 SETS = ("squad-abstain", "squad2", "tweetqa")
 SQUAD_SAMPLE = 2000  # SQuAD v1.1 questions for the retrieval columns (the README's sample)
@@ -98,6 +98,19 @@ def _squad_source(work: Path, given: Path | None) -> Path:
     if not (source / "index" / "CURRENT").exists():
         sets.build(source / "corpus", source / "index")
     return source
+
+
+def passage_chars(work: Path, name: str) -> int:
+    """The median passage length of set `name`'s index under `work` (what the confidence
+    reads as the corpus's kind)."""
+    from qa.index.generation import read_index
+
+    return read_index(work / name / "index").passage_chars
+
+
+def model_for(work: Path, name: str, models: Models | None = None) -> Model:
+    """The confidence model `Engine` uses on set `name`'s corpus."""
+    return (models or Models.load()).for_corpus(passage_chars(work, name))
 
 
 def right(row: dict) -> bool:

@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 from tests.conftest import ROOT
 
+from qa import Engine
 from qa.evaluate import contains_answer, read_questions
 from qa.search.confidence import (
     DIRECTIONS,
     MODEL_FILE,
     Model,
+    Models,
     Signals,
-    default_model,
+    default_models,
     describe,
     signal_names,
     signals,
@@ -23,7 +25,9 @@ from qa.search.retrieval import Match
 
 # A copy of ../shared/bench/seed_dev_qa.jsonl: questions about the seed articles.
 SEED_QUESTIONS = ROOT / "tests" / "seed_dev_qa.jsonl"
-EXPECTED_EXAMPLE = 0.59264  # the committed fit's confidence for EXAMPLE; a refit changes it
+# The committed fit's confidence for EXAMPLE, on short posts and on longer passages; a refit
+# changes them.
+EXPECTED_EXAMPLE = {"short_posts": 0.6673, "longer_passages": 0.60884}
 EXAMPLE = Signals(
     passage_cosine=0.55,
     sentence_cosine=0.62,
@@ -47,8 +51,13 @@ def _random_signals(rng: np.random.Generator) -> Signals:
     return Signals(**values)
 
 
-def test_confidence_is_a_probability_and_monotone_in_each_signal():
-    model = default_model()
+def _kinds_and_a_mix() -> list[Model]:
+    models = default_models()
+    return [models.short, models.long, models.for_corpus(models.short_chars + 100)]
+
+
+@pytest.mark.parametrize("model", _kinds_and_a_mix(), ids=["short posts", "longer", "between"])
+def test_confidence_is_a_probability_and_monotone_in_each_signal(model):
     for name, weight in model.weights.items():
         assert weight == 0 or np.sign(weight) == DIRECTIONS[name], name
     rng = np.random.default_rng(0)
@@ -64,14 +73,59 @@ def test_confidence_is_a_probability_and_monotone_in_each_signal():
     assert model.confidence(replace(extreme, **{n: -v for n, v in extreme.to_dict().items()})) == 0
 
 
-def test_the_model_loads_from_its_committed_file_and_gives_the_same_value():
+def test_the_models_load_from_their_committed_file_and_give_the_same_values():
     data = json.loads(MODEL_FILE.read_text())
     assert "bench/fit_confidence.py" in data["command"]
-    model = Model.load(MODEL_FILE)
-    assert model == default_model()
-    z = data["intercept"] + sum(w * getattr(EXAMPLE, n) for n, w in data["weights"].items())
-    assert model.confidence(EXAMPLE) == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-12)
-    assert model.confidence(EXAMPLE) == pytest.approx(EXPECTED_EXAMPLE, abs=5e-5)
+    models = Models.load(MODEL_FILE)
+    assert models == default_models()
+    for kind, model in (("short_posts", models.short), ("longer_passages", models.long)):
+        fitted = data[kind]
+        z = fitted["intercept"] + sum(w * getattr(EXAMPLE, n) for n, w in fitted["weights"].items())
+        assert model.confidence(EXAMPLE) == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-12)
+        assert model.confidence(EXAMPLE) == pytest.approx(EXPECTED_EXAMPLE[kind], abs=5e-5)
+        assert model.threshold == models.threshold == data["threshold"]
+    assert models.short_chars < models.long_chars
+
+
+def test_a_corpus_gets_the_model_of_its_kind_and_between_kinds_a_mix():
+    models = default_models()
+    assert models.for_corpus(0) == models.for_corpus(models.short_chars) == models.short
+    assert models.for_corpus(models.long_chars) == models.for_corpus(10**6) == models.long
+    halfway = models.for_corpus((models.short_chars + models.long_chars) / 2)
+    for name in set(models.short.weights) | set(models.long.weights):
+        expected = (models.short.weights.get(name, 0) + models.long.weights.get(name, 0)) / 2
+        assert halfway.weights[name] == pytest.approx(expected)
+    assert halfway.intercept == pytest.approx((models.short.intercept + models.long.intercept) / 2)
+    assert halfway.threshold == models.threshold
+    # In logit space the mix lies between the two kinds.
+    low, high = sorted(m.confidence(EXAMPLE) for m in (models.short, models.long))
+    assert low <= halfway.confidence(EXAMPLE) <= high
+
+
+def test_the_engine_reads_the_kind_of_corpus_from_its_index(engine, tmp_path):
+    # The seed articles are news reports: passages of about 500 characters.
+    models = default_models()
+    assert engine.index.passage_chars >= models.long_chars
+    assert engine.confidence_model == models.long
+    # A folder of short posts, one sentence or two each.
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number, text in enumerate(
+        [
+            "Snow closed the mountain road tonight. Drive safe, everyone!",
+            "Our bakery opens its second shop on Main Street this Saturday.",
+            "Congratulations to the river rowing team on a gold medal today.",
+            "The library extends its hours during exam week #studyhard",
+            "Rain again. The city marathon is moved to next Sunday.",
+        ]
+    ):
+        (posts / f"post-{number}.txt").write_text(text + "\n", encoding="utf-8")
+    short = Engine(posts, tmp_path / "index")
+    assert short.index.passage_chars <= models.short_chars
+    assert short.index.manifest.passage_chars == short.index.passage_chars
+    assert short.confidence_model == models.short
+    answer, signals_ = short.answer_with_signals("When is the city marathon?", k=1)
+    assert answer.confidence == round(models.short.confidence(signals_), 4)
 
 
 def test_a_model_naming_an_unknown_signal_is_refused():

@@ -26,6 +26,7 @@ def test_manifest_records_what_built_the_index(engine):
     assert manifest.model == "all-MiniLM-L6-v2"
     assert manifest.dimension == 384
     assert manifest.passage_count == len(engine.index.passages)
+    assert manifest.passage_chars == engine.index.passage_chars > 0
     assert set(manifest.settings.to_dict()) == {
         "model",
         "chunk_size",

@@ -70,12 +70,13 @@ RECENT_QUESTIONS = 64  # questions kept for the follow-ups that lean on them
 
 @dataclass(frozen=True)
 class _Loaded:
-    """One generation and the model that embeds questions for it; swapped as one, with the
-    questions lately read by that model."""
+    """One generation, the model that embeds questions for it and the confidence model for
+    its kind of corpus; swapped as one, with the questions lately read by that model."""
 
     index: StoredIndex
     embedder: Embedder
     filter: PassageFilter
+    confidence_model: confidence.Model
     recent: _Recent = field(default_factory=lambda: _Recent(RECENT_QUESTIONS))
 
 
@@ -130,10 +131,10 @@ class Engine:
         self._settings = settings
         self._progress = progress
         self.params = params or SearchParams(mode=Mode.from_str(mode))
-        self.model = confidence.default_model()
         if threshold is not None and not 0 <= threshold <= 1:
             raise ValueError(f"the threshold is a probability from 0 to 1, got {threshold!r}")
-        self.threshold = self.model.threshold if threshold is None else float(threshold)
+        default = confidence.default_models().threshold
+        self.threshold = default if threshold is None else float(threshold)
         self._switching = threading.Lock()
         self._live = LiveGeneration(self.index_dir)  # asked before every question
         if build_if_missing and current_generation(self.index_dir) is None:
@@ -155,6 +156,12 @@ class Engine:
         """The loaded generation (after switching to a newer live one). Read it, never change
         it: other threads answer from it."""
         return self._snapshot().index
+
+    @property
+    def confidence_model(self) -> confidence.Model:
+        """The confidence model for the loaded corpus's kind (`confidence.Models.for_corpus`
+        of its median passage length)."""
+        return self._snapshot().confidence_model
 
     @property
     def embedder(self) -> Embedder:
@@ -312,7 +319,7 @@ class Engine:
             margin=hits[0].score - hits[1].score if len(hits) > 1 else 0.0,
             date=top.date,
         )
-        probability = round(self.model.confidence(signals), 4)
+        probability = round(loaded.confidence_model.confidence(signals), 4)
         answer = Answer(
             question,
             top.sentence,
@@ -379,7 +386,12 @@ class Engine:
         manifest.check(self.index_dir, model=self._settings.model if self._settings else None)
         embedder = load_embedder(manifest.model)
         manifest.check(self.index_dir, dimension=embedder.dimension)
-        return _Loaded(index, embedder, PassageFilter(index.documents, index.passage_owners))
+        return _Loaded(
+            index,
+            embedder,
+            PassageFilter(index.documents, index.passage_owners),
+            confidence.default_models().for_corpus(index.passage_chars),
+        )
 
 
 PRESENT_MARGIN = 3.0  # how far below the best a newer passage may score and still go first

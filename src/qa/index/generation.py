@@ -78,6 +78,14 @@ class StoredIndex:
         return np.ascontiguousarray(self.sentences[:, 0])
 
     @cached_property
+    def passage_chars(self) -> int:
+        """The median passage length in characters (0 when there are none): the corpus's
+        kind as the confidence reads it (short posts or longer passages,
+        `qa.search.confidence.Models`)."""
+        lengths = [passage.end - passage.start for passage in self.passages]
+        return int(np.median(lengths)) if lengths else 0
+
+    @cached_property
     def passage_owners(self) -> np.ndarray:
         """Each passage's document number."""
         return np.fromiter((p.doc for p in self.passages), np.int64, len(self.passages))
@@ -208,7 +216,7 @@ def write_index(index_dir: Path, index: StoredIndex, manifest: Manifest) -> Path
     """
 
     def write(folder: Path) -> None:
-        manifest.stamped(len(index.passages), len(index.sentences)).write(folder)
+        manifest.stamped(len(index.passages), len(index.sentences), index.passage_chars).write(folder)
         _write_jsonl(folder / "documents.jsonl", (asdict(d) for d in index.documents))
         _write_jsonl(folder / "passages.jsonl", (asdict(p) for p in index.passages))
         index.vectors.save(folder / "vectors.faiss")

@@ -39,6 +39,8 @@ class Manifest:
         build_seconds: how long it took.
         format_version: the layout of the generation's files (`FORMAT_VERSION`).
         passage_count, sentence_count: rows of the per-passage and per-sentence arrays.
+        passage_chars: the median passage length in characters, which the confidence
+            reads as the corpus's kind (None in a generation written before it was kept).
         versions: the packages that made it, for a reader who wonders why answers moved.
     """
 
@@ -51,6 +53,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     passage_count: int = 0
     sentence_count: int = 0
+    passage_chars: int | None = None
     versions: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
@@ -98,14 +101,16 @@ class Manifest:
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
         (generation / "manifest.json").write_text(text, encoding="utf-8")
 
-    def stamped(self, passages: int, sentences: int) -> Manifest:
-        """This manifest with the row counts, format and package versions of a new generation."""
+    def stamped(self, passages: int, sentences: int, passage_chars: int) -> Manifest:
+        """This manifest with the row counts, median passage length, format and package
+        versions of a new generation."""
         return Manifest(
             **{
                 **self.__dict__,
                 "format_version": FORMAT_VERSION,
                 "passage_count": passages,
                 "sentence_count": sentences,
+                "passage_chars": passage_chars,
                 "versions": _versions(),
             }
         )

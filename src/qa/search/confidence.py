@@ -7,8 +7,9 @@ meaning: raw cosines and MaxSim of the question with the top passage and the ans
 sentence (`retrieval.Match`), the share of the question's content terms they contain, the
 question's numbers and capitalised names the sentence lacks, a negation in one of question
 and sentence but not the other, and the margin to the next passage. Nothing is read from
-the question alone. The model's coefficients live in `confidence.json`, written by
-`bench/fit_confidence.py` (the file names the command and the data).
+the question alone. The models' coefficients live in `confidence.json`, written by
+`bench/fit_confidence.py` (the file names the command and the data): one for corpora of
+short posts, one for longer passages, chosen by the corpus's median passage length.
 """
 
 from __future__ import annotations
@@ -147,23 +148,78 @@ class Model:
         return _sigmoid(z)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Model:
+    def from_dict(cls, data: dict, threshold: float | None = None) -> Model:
         return cls(
             weights={k: float(v) for k, v in data["weights"].items()},
             intercept=float(data["intercept"]),
-            threshold=float(data["threshold"]),
+            threshold=float(data["threshold"] if threshold is None else threshold),
+        )
+
+
+@dataclass(frozen=True)
+class Models:
+    """The confidence models of `confidence.json`: one fitted on a corpus of short posts and
+    one on corpora of longer passages, each with the corpus's median passage length.
+
+    The same signals mean a right answer at different rates on the two kinds (questions
+    written beside a post name less of it), so one model for both is calibrated on neither
+    (BENCHMARKS.md, "Confidence and not found"). Which kind a corpus is, the index measures
+    from the corpus itself: `StoredIndex.passage_chars`.
+
+    Attributes:
+        short, long: the two fitted models (their `threshold` is the shared one).
+        short_chars, long_chars: the median passage length, in characters, of the corpora
+            each was fitted on (of short posts: the longest such median; of longer
+            passages: the shortest).
+        threshold: the default confidence below which an answer counts as not found.
+    """
+
+    short: Model
+    long: Model
+    short_chars: float
+    long_chars: float
+    threshold: float
+
+    def for_corpus(self, passage_chars: float) -> Model:
+        """The model for a corpus whose median passage has `passage_chars` characters: the
+        short posts' model up to `short_chars`, the longer passages' from `long_chars`, and
+        between them the two mixed in proportion (weights and intercept alike, so the mix
+        is a logistic model monotone in every signal as both are)."""
+        span = self.long_chars - self.short_chars
+        share = min(max((passage_chars - self.short_chars) / span, 0.0), 1.0) if span > 0 else 1.0
+        if share in (0.0, 1.0):
+            return self.long if share else self.short
+        names = dict.fromkeys([*self.short.weights, *self.long.weights])
+        weights = {
+            name: (1 - share) * self.short.weights.get(name, 0.0)
+            + share * self.long.weights.get(name, 0.0)
+            for name in names
+        }
+        intercept = (1 - share) * self.short.intercept + share * self.long.intercept
+        return Model(weights, intercept, self.threshold)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Models:
+        threshold = float(data["threshold"])
+        short, long = data["short_posts"], data["longer_passages"]
+        return cls(
+            short=Model.from_dict(short, threshold),
+            long=Model.from_dict(long, threshold),
+            short_chars=float(short["passage_chars"]),
+            long_chars=float(long["passage_chars"]),
+            threshold=threshold,
         )
 
     @classmethod
-    def load(cls, path: str | Path = MODEL_FILE) -> Model:
-        """Read a model written by `bench/fit_confidence.py`."""
+    def load(cls, path: str | Path = MODEL_FILE) -> Models:
+        """Read the models written by `bench/fit_confidence.py`."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 @lru_cache(maxsize=1)
-def default_model() -> Model:
-    """The committed model (`confidence.json`), read once."""
-    return Model.load()
+def default_models() -> Models:
+    """The committed models (`confidence.json`), read once."""
+    return Models.load()
 
 
 def describe(confidence: float, found: bool) -> str:
