@@ -5,9 +5,9 @@ from the corpus (their questions are off-topic) and 15% of the paragraphs of eve
 article (on-topic questions whose fact is not indexed); the rest are answerable. The
 confidence model Engine uses on this corpus (src/qa/search/confidence.json, fitted by
 bench/fit_confidence.py on the odd-numbered articles of this and two other sets) is reported
-on the even-numbered articles: AUROC between right answers and each kind, the share of each kind flagged while
-95% (and 90%) of right answers stay found, at the default threshold, and the expected
-calibration error over the answerable questions and each kind.
+on the even-numbered articles: AUROC between right answers and each kind, the share of each
+kind flagged while 95% (and 90%) of right answers stay found, at the default threshold, and
+the expected calibration error over the answerable questions and each kind.
 
     python bench/abstain.py --work DIR --squad-source DIR
 """
@@ -19,7 +19,6 @@ from pathlib import Path
 
 import sets
 import trust
-
 
 
 def main() -> None:

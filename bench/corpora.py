@@ -28,7 +28,6 @@ import sets
 import trust
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="corpora, indexes and caches")

@@ -94,7 +94,9 @@ def fit_kinds(
     )
 
 
-def fit(rows_by_set: dict[str, list[dict]], names: list[str], balance: bool) -> tuple[Model, list[str]]:
+def fit(
+    rows_by_set: dict[str, list[dict]], names: list[str], balance: bool
+) -> tuple[Model, list[str]]:
     """The logistic model on the pooled rows, dropping signals whose weight has the wrong
     sign; returns it (threshold 0) and the dropped names."""
     from sklearn.linear_model import LogisticRegression

@@ -216,7 +216,8 @@ def write_index(index_dir: Path, index: StoredIndex, manifest: Manifest) -> Path
     """
 
     def write(folder: Path) -> None:
-        manifest.stamped(len(index.passages), len(index.sentences), index.passage_chars).write(folder)
+        rows = len(index.passages), len(index.sentences)
+        manifest.stamped(*rows, index.passage_chars).write(folder)
         _write_jsonl(folder / "documents.jsonl", (asdict(d) for d in index.documents))
         _write_jsonl(folder / "passages.jsonl", (asdict(p) for p in index.passages))
         index.vectors.save(folder / "vectors.faiss")
