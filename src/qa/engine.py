@@ -18,6 +18,7 @@ from qa.index.build import BuildReport, build_index  # also importable from here
 from qa.index.generation import StoredIndex, read_index
 from qa.index.generations import LiveGeneration, current_generation
 from qa.index.manifest import IndexUnusable
+from qa.ingest.chunking import shown_sentence
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.results import Answer, Passage, Source
 from qa.search import confidence
@@ -478,7 +479,7 @@ def _readable(question: str) -> str:
 def _passage(index: StoredIndex, hit: Hit) -> Passage:
     """A ranked passage with its citation, best sentence and collapsed duplicates."""
     stored = index.passages[hit.passage]
-    _, sentence_start, sentence_end = index.sentences[hit.sentence].tolist()
+    sentence_start, sentence_end = _shown_sentence(index, hit.sentence)
     return Passage(
         text=index.documents[stored.doc].text[stored.start : stored.end],
         score=round(hit.score, 4),
@@ -487,6 +488,18 @@ def _passage(index: StoredIndex, hit: Hit) -> Passage:
         also_in=[_source(index, number) for number in hit.duplicates],
         **vars(_source(index, hit.passage)),  # its fields, as they are (no deep copy)
     )
+
+
+def _shown_sentence(index: StoredIndex, sentence: int) -> tuple[int, int]:
+    """The offsets of sentence number `sentence` as the answer shows it: with the signature
+    of a post that sentence splitting cut off it (`qa.ingest.chunking.shown_sentence`)."""
+    passage, start, end = index.sentences[sentence].tolist()
+    following = None
+    if sentence + 1 < len(index.sentences) and index.sentences[sentence + 1, 0] == passage:
+        _, next_start, next_end = index.sentences[sentence + 1].tolist()
+        following = next_start, next_end
+    text = index.documents[index.passages[passage].doc].text
+    return shown_sentence(text, (start, end), following)
 
 
 def _source(index: StoredIndex, number: int) -> Source:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.ingest.boilerplate import is_boilerplate, is_caption
+from qa.ingest.posts import glued_signature, is_signature
 
 Span = tuple[int, int]
 Length = Callable[[str], int]
@@ -38,12 +39,45 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
 
     A sentence ends at ., ! or ? (with any closing quotes) before a capital or a digit,
     unless the word before is an abbreviation or an initial; at a blank line; and at a line
-    break that is not a hard wrap inside a sentence (see `_line_ends_sentence`).
+    break that is not a hard wrap inside a sentence (see `_line_ends_sentence`). The
+    signature of a post glued to its last sentence is a sentence of its own
+    (`qa.ingest.posts`; `shown_sentence` joins them again for a reader).
 
     Returns:
         (start, end) offsets into `text`, with no surrounding white space.
     """
-    end = len(text) if end is None else end
+    return [
+        piece
+        for sentence in _sentences(text, start, len(text) if end is None else end)
+        for piece in _signature_apart(text, sentence)
+    ]
+
+
+def shown_sentence(text: str, sentence: Span, following: Span | None) -> Span:
+    """`sentence` as a reader sees it: with `following` when that is a post's signature that
+    `split_sentences` cut off it (glued to it, with no sentence break between), so that
+    "You changed TV forever.— Josh Gad (@joshgad) September 30, 2013" is shown whole, as
+    written, while its words are searched apart."""
+    if following is None or not is_signature(text[following[0] : following[1]]):
+        return sentence
+    if (
+        _signature_apart(text, (sentence[0], following[1])) == [sentence, following]
+        and len(_sentences(text, sentence[0], following[1])) == 1
+    ):
+        return sentence[0], following[1]
+    return sentence
+
+
+def _signature_apart(text: str, sentence: Span) -> list[Span]:
+    """The sentence, or its words and the post signature glued to them, apart."""
+    cut = glued_signature(text, *sentence)
+    if cut is None:
+        return [sentence]
+    return [_strip(text, sentence[0], cut), _strip(text, cut, sentence[1])]
+
+
+def _sentences(text: str, start: int, end: int) -> list[Span]:
+    """The sentences of `text[start:end]` by punctuation and line breaks alone."""
     cuts = [start]
     blocks = _block_widths(text, start, end)
     for match in _LINE_BREAK.finditer(text, start, end):

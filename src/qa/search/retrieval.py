@@ -16,7 +16,6 @@ question is one reading.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from qa.index.generation import StoredIndex
 from qa.index.vectors import VectorIndex
+from qa.ingest.posts import is_signature
 from qa.search.answers import holds
 from qa.search.duplicates import collapse
 from qa.search.fusion import fuse, rerank
@@ -32,15 +32,6 @@ from qa.search.query import Leg, Query, SearchParams
 
 PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
 SENTENCE_LEGS = (Leg.BM25_SENTENCE, Leg.DENSE_SENTENCE, Leg.DENSE_TITLED_SENTENCE)
-# The line an embedded post ends with: a name, the @handle, the date ("Jane Roe (@janeroe)
-# May 1, 2015"). It is metadata: searchable, but never the answer sentence. The name holds
-# no sentence's end, though it may hold an initial or a title ("John D. Sutter", "Gov. Asa
-# Hutchinson", "U.S. Soccer").
-_NAME_PART = r"(?:[^()\n.!?]|(?<=\b[A-Z])\.|\b(?:Mrs|Mr|Ms|Dr|Prof|St|Jr|Sr|Gov|Rep|Sen|Rev|Gen)\.)"
-_SIGNATURE = re.compile(
-    rf"\W*{_NAME_PART}{{0,60}}\(@\w+\)\s*(?:January|February|March|April|May|June|July|"
-    r"August|September|October|November|December)\s+\d{1,2},\s+\d{4}\W*"
-)
 
 
 @dataclass
@@ -232,14 +223,6 @@ def rank(
             index, found, params.rerank, order, scores, sentence_scores
         )
     return found, order, scores, sentence_scores
-
-
-def is_signature(text: str) -> bool:
-    """Whether a sentence is only the line an embedded post ends with (a name, the @handle,
-    the date): searchable, never the answer sentence."""
-    # The handle's "(@" first: a plain substring test, where the pattern would try every
-    # way of reading the name before it fails on an ordinary sentence.
-    return "(@" in text and _SIGNATURE.fullmatch(text) is not None
 
 
 def _readings(query: Query, params: SearchParams) -> list[tuple[Query, float]]:

@@ -1,0 +1,52 @@
+"""The signature an embedded post ends with: "Jane Roe (@janeroe) May 1, 2015".
+
+A post copied from a social network ends with its author's name, @handle and date, on a
+line of its own or glued to the last sentence ("You changed TV forever.— Josh Gad
+(@joshgad) September 30, 2013"). It is metadata: searchable, but never the answer sentence
+on its own. Sentence splitting cuts a glued signature off into a sentence of its own, so
+that the author's name does not draw a question about the author to the last sentence of
+the post; the answer shows the two together again (`signature_after`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# The name holds no sentence's end, though it may hold an initial or a title ("John D.
+# Sutter", "Gov. Asa Hutchinson", "U.S. Soccer").
+_TITLE = r"\b(?:Mrs|Mr|Ms|Dr|Prof|St|Jr|Sr|Gov|Rep|Sen|Rev|Gen)\."
+_NAME_PART = rf"(?:[^()\n.!?]|(?<=\b[A-Z])\.|{_TITLE})"
+_SIGNATURE = re.compile(
+    rf"\W*{_NAME_PART}{{0,60}}\(@\w+\)\s*(?:January|February|March|April|May|June|July|"
+    r"August|September|October|November|December)\s+\d{1,2},\s+\d{4}\W*"
+)
+# Where a glued signature may begin: after a sentence's closing mark (and its quotes), or at
+# a dash; not after the full stop of an initial or a title ("Donald J. Trump").
+_GLUE = re.compile(r"[.!?…]+[\"'”’»)\]]*|(?=\s*[—–])")
+_INITIAL_OR_TITLE = re.compile(rf"(?:\b[A-Z]\.|{_TITLE})$")
+
+
+def is_signature(text: str) -> bool:
+    """Whether a sentence is only a post's signature (a name, the @handle, the date)."""
+    # The handle's "(@" first: a plain substring test, where the pattern would try every
+    # way of reading the name before it fails on an ordinary sentence.
+    return "(@" in text and _SIGNATURE.fullmatch(text) is not None
+
+
+def glued_signature(text: str, start: int, end: int) -> int | None:
+    """Where the signature glued to the end of the sentence `text[start:end]` begins (the
+    shortest one), or None when the sentence does not end with one after words of its own."""
+    if "(@" not in text[start:end]:
+        return None
+    cuts = [
+        match.end()
+        for match in _GLUE.finditer(text, start, end)
+        if not _INITIAL_OR_TITLE.search(text, start, match.start() + 1)
+    ]
+    for cut in reversed(cuts):
+        if (
+            any(c.isalnum() for c in text[start:cut])
+            and _SIGNATURE.fullmatch(text, cut, end) is not None
+        ):
+            return cut
+    return None
