@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from tests.conftest import CORPUS
 
-from qa.ingest.chunking import Chunker, chunk_spans, split_sentences
+from qa.ingest.chunking import Chunker, chunk_spans, shown_sentence, split_sentences
 from qa.ingest.corpus import load_corpus
 from qa.settings import Settings
 
@@ -115,3 +115,58 @@ def test_no_passage_exceeds_the_model_limit(embedder, unit, size):
     spans = chunk(text)
     assert all(embedder.count_tokens(text[a:b]) <= min(embedder.max_tokens, size) for a, b in spans)
     assert " ".join(texts(text, spans)) == text
+
+
+@pytest.mark.parametrize(
+    ("post", "words", "signature"),
+    [
+        (
+            "Nothing changes until Trump is out.— Alyssa Milano (@Alyssa_Milano) August 18, 2017",
+            "Nothing changes until Trump is out.",
+            "— Alyssa Milano (@Alyssa_Milano) August 18, 2017",
+        ),
+        (  # an initial in the name is no sentence's end
+            "People do not like Ted.— Donald J. Trump (@realDonaldTrump) January 19, 2016",
+            "People do not like Ted.",
+            "— Donald J. Trump (@realDonaldTrump) January 19, 2016",
+        ),
+        (  # glued without a dash, after the post's last mark
+            "Will be cheering from the couch. #manflu Kurt Fearnley (@kurtfearnley) July 23, 2014",
+            "Will be cheering from the couch.",
+            "#manflu Kurt Fearnley (@kurtfearnley) July 23, 2014",
+        ),
+    ],
+)
+def test_a_post_signature_glued_to_its_last_sentence_is_searched_apart_and_shown_with_it(
+    post, words, signature
+):
+    text = f"An earlier sentence of the post. {post}"
+    sentences = split_sentences(text)
+    assert [text[a:b] for a, b in sentences] == [
+        "An earlier sentence of the post.",
+        words,
+        signature,
+    ]
+    assert shown_sentence(text, sentences[1], sentences[2]) == (sentences[1][0], len(text))
+    assert shown_sentence(text, sentences[0], sentences[1]) == sentences[0]  # not a signature
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thousands marched today.\nJane Roe (@janeroe) May 1, 2015",  # on a line of its own
+        "Thousands marched today. Jane Roe (@janeroe) May 1, 2015",  # a sentence break before
+    ],
+)
+def test_a_signature_the_splitting_always_kept_apart_is_shown_apart(text):
+    sentences = split_sentences(text)
+    assert [text[a:b] for a, b in sentences] == [
+        "Thousands marched today.",
+        "Jane Roe (@janeroe) May 1, 2015",
+    ]
+    assert shown_sentence(text, sentences[0], sentences[1]) == sentences[0]
+
+
+def test_a_sentence_that_only_mentions_a_handle_is_whole():
+    text = "Ask @janeroe (@janeroe) about it. Pray for Bryce's family (@Pelicans) May 28, 2016"
+    assert len(split_sentences(text)) == 2

@@ -106,3 +106,27 @@ def test_the_top_hits_match_from_the_search_is_the_one_computed_afresh(engine):
     for name in ("passage_cosine", "sentence_cosine", "passage_maxsim", "sentence_maxsim"):
         # The same products, batched differently: equal up to float32 rounding.
         assert getattr(known, name) == pytest.approx(getattr(fresh, name), abs=1e-6)
+
+
+def test_a_question_naming_the_author_of_a_post_gets_the_sentence_that_answers(embedder, tmp_path):
+    corpus = tmp_path / "posts"
+    corpus.mkdir()
+    post = (
+        "A slight case of the sniffles means I'm sitting out of the Opening Ceremony. Will be "
+        "cheering from the couch. #manflu Kurt Fearnley (@kurtfearnley) July 23, 2014"
+    )
+    (corpus / "post-1.md").write_text(f"---\ntitle: Post 1\n---\n{post}\n")
+    (corpus / "post-2.md").write_text("---\ntitle: Post 2\n---\nThe bakery opens at seven.\n")
+    engine = Engine(corpus, tmp_path / "index")
+    # The author's name, glued to the last sentence, no longer draws the question to it.
+    sitting = engine.answer("What will Kurt Fearnley be sitting out of?", k=1)
+    assert "Opening Ceremony" in sitting.text
+    # The last sentence is shown with the signature glued to it, as written.
+    couch = engine.answer("Who will be cheering from the couch?", k=1)
+    assert (
+        couch.text
+        == "Will be cheering from the couch. #manflu Kurt Fearnley (@kurtfearnley) July 23, 2014"
+    )
+    document = engine.index.documents[0]
+    assert document.text[couch.start : couch.end] == couch.text
+    assert couch.passages[0].sentence == couch.text
