@@ -157,6 +157,13 @@ def test_ctrl_c_while_asking_is_one_line(seed_index):
     assert error.decode().strip() == "qa: interrupted"
 
 
+def test_the_command_starts_without_the_model_libraries():
+    # They load inside the command, where a Ctrl-C while they load is one line.
+    code = "import sys, qa, qa.cli; print(sorted({'numpy', 'torch', 'faiss'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+
+
 def test_index_command_builds_and_summarises(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
