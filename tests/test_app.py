@@ -348,6 +348,22 @@ def test_a_rebuild_waiting_for_another_build_says_so_then_finishes(page, server)
     page.locator("#build-status .qa-ok", has_text="no changes").wait_for()
 
 
+def test_the_page_offers_the_example_questions_its_articles_answer(seed_index, tmp_path):
+    service = ChatService(CORPUS, seed_index, build_if_missing=False)
+    assert service.answerable(EXAMPLES) == list(EXAMPLES)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number, text in enumerate(
+        ["The bakery on Main Street opens at seven.", "Snow closed the mountain road tonight."]
+    ):
+        (posts / f"post-{number}.md").write_text(text + "\n")
+    other = ChatService(posts, tmp_path / "index")  # a folder about something else
+    assert other.answerable(EXAMPLES) == []
+    assert other.answerable(["When does the bakery open?"]) == ["When does the bakery open?"]
+    nothing = ChatService(CORPUS, tmp_path / "none", build_if_missing=False)
+    assert nothing.answerable(EXAMPLES) == []  # no index loaded
+
+
 def test_an_unusable_index_is_a_message_for_the_page(tmp_path):
     (tmp_path / "index").mkdir()
     (tmp_path / "index" / "CURRENT").write_text("gen-missing\n")

@@ -14,10 +14,11 @@ from qa.web.export import conversation_markdown
 from qa.web.service import TRASH, ChatService
 
 TITLE = "qa · ask the articles"
+# Questions about the shipped articles; the page offers those the loaded folder answers.
 EXAMPLES = (
     "Who is the Secretary-General of the CSTO?",
-    "Which city hosted the 2024 session?",
     "When was the Collective Security Treaty signed?",
+    "What is the primary goal of the CSTO?",
 )
 
 
@@ -171,9 +172,10 @@ def build_app(service: ChatService):
                                 scale=5,
                             )  # no autofocus: on a phone it scrolls the page past the chat
                             ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
-                        with gr.Row(elem_classes="qa-examples"):
+                        offered = service.answerable(EXAMPLES)
+                        with gr.Row(elem_classes="qa-examples", visible=bool(offered)):
                             examples = [
-                                gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES
+                                gr.Button(text, size="sm", variant="secondary") for text in offered
                             ]
                         export = gr.DownloadButton(
                             "Export conversation (Markdown)",
@@ -222,7 +224,7 @@ def build_app(service: ChatService):
         outputs = [chat, question, notice, answers, export]
         for event in (question.submit, ask.click):
             event(respond, inputs, outputs, api_visibility="private")
-        for button, text in zip(examples, EXAMPLES):
+        for button, text in zip(examples, offered):
             button.click(lambda text=text: text, None, question, api_visibility="private").then(
                 respond, inputs, outputs, api_visibility="private"
             )

@@ -116,6 +116,14 @@ class ChatService:
             raise IndexUnusable(self.error or "no index is loaded")
         return engine.answer(question, k, **options)
 
+    def answerable(self, questions: Sequence[str]) -> list[str]:
+        """Those of `questions` that the loaded articles answer (`Answer.found`): the example
+        questions worth offering for this folder; none while no index is loaded."""
+        engine = self.current()
+        if engine is None:
+            return []
+        return [question for question in questions if engine.answer(question, k=1).found]
+
     def articles(self, answer: Answer) -> dict[str, str]:
         """The text of each article `answer` quotes, for the whole-article view."""
         texts = {}
