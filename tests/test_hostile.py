@@ -182,7 +182,16 @@ def test_a_wrapped_pdf_line_and_an_abbreviation_do_not_end_a_sentence(hostile_en
 
 
 @pytest.mark.parametrize(
-    "run", ["." * 300_000, "!" * 300_000, " " * 300_000, "0f3a9c" * 50_000, "acgt" * 75_000]
+    "run",
+    [
+        "." * 300_000,
+        "!" * 300_000,
+        " " * 300_000,
+        "0f3a9c" * 50_000,
+        "acgt" * 75_000,
+        ". " * 150_000 + "(@x)",  # where a post's signature might be glued, at every mark
+        "— " * 150_000 + "Jane Roe (@janeroe) May 1, 2015",
+    ],
 )
 def test_a_long_run_of_marks_or_spaces_or_one_word_is_read_in_one_pass(run):
     # Each was read once from every character in it (a million dots: hours); now once.

@@ -20,33 +20,36 @@ _SIGNATURE = re.compile(
     rf"\W*{_NAME_PART}{{0,60}}\(@\w+\)\s*(?:January|February|March|April|May|June|July|"
     r"August|September|October|November|December)\s+\d{1,2},\s+\d{4}\W*"
 )
+# No signature is longer: its name is at most 60 characters, and a handle at most 15.
+_LONGEST = 200
 # Where a glued signature may begin: after a sentence's closing mark (and its quotes), or at
 # a dash; not after the full stop of an initial or a title ("Donald J. Trump").
 _GLUE = re.compile(r"[.!?…]+[\"'”’»)\]]*|(?=\s*[—–])")
 _INITIAL_OR_TITLE = re.compile(rf"(?:\b[A-Z]\.|{_TITLE})$")
+_ALNUM = re.compile(r"[^\W_]")
 
 
 def is_signature(text: str) -> bool:
     """Whether a sentence is only a post's signature (a name, the @handle, the date)."""
     # The handle's "(@" first: a plain substring test, where the pattern would try every
     # way of reading the name before it fails on an ordinary sentence.
-    return "(@" in text and _SIGNATURE.fullmatch(text) is not None
+    return len(text) <= _LONGEST and "(@" in text and _SIGNATURE.fullmatch(text) is not None
 
 
 def glued_signature(text: str, start: int, end: int) -> int | None:
     """Where the signature glued to the end of the sentence `text[start:end]` begins (the
     shortest one), or None when the sentence does not end with one after words of its own."""
-    if "(@" not in text[start:end]:
+    if "(@" not in text[max(start, end - _LONGEST) : end]:
         return None
+    word = _ALNUM.search(text, start, end)  # the sentence's first word of its own
     cuts = [
         match.end()
-        for match in _GLUE.finditer(text, start, end)
-        if not _INITIAL_OR_TITLE.search(text, start, match.start() + 1)
+        for match in _GLUE.finditer(text, max(start, end - _LONGEST - 8), end)
+        if not _INITIAL_OR_TITLE.search(text, max(start, match.start() - 5), match.start() + 1)
     ]
     for cut in reversed(cuts):
-        if (
-            any(c.isalnum() for c in text[start:cut])
-            and _SIGNATURE.fullmatch(text, cut, end) is not None
-        ):
+        if end - cut > _LONGEST or word is None or word.start() >= cut:
+            break
+        if _SIGNATURE.fullmatch(text, cut, end) is not None:
             return cut
     return None
