@@ -5,7 +5,7 @@ line of its own or glued to the last sentence ("You changed TV forever.— Josh 
 (@joshgad) September 30, 2013"). It is metadata: searchable, but never the answer sentence
 on its own. Sentence splitting cuts a glued signature off into a sentence of its own, so
 that the author's name does not draw a question about the author to the last sentence of
-the post; the answer shows the two together again (`signature_after`).
+the post; the answer shows the two together again (`qa.ingest.chunking.shown_sentence`).
 """
 
 from __future__ import annotations

@@ -187,8 +187,10 @@ class Models:
         is a logistic model monotone in every signal as both are)."""
         span = self.long_chars - self.short_chars
         share = min(max((passage_chars - self.short_chars) / span, 0.0), 1.0) if span > 0 else 1.0
-        if share in (0.0, 1.0):
-            return self.long if share else self.short
+        if share == 0.0:
+            return self.short
+        if share == 1.0:
+            return self.long
         names = dict.fromkeys([*self.short.weights, *self.long.weights])
         weights = {
             name: (1 - share) * self.short.weights.get(name, 0.0)
