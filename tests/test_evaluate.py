@@ -36,3 +36,31 @@ def test_a_malformed_line_is_named(tmp_path):
     path.write_text('{"q": "x", "a": ["y"]}\nnot json\n')
     with pytest.raises(ValueError, match="bad.jsonl:2"):
         read_questions(path)
+
+
+def test_questions_without_answers_are_scored_by_not_found(tmp_path, seed_index, capsys):
+    lines = [
+        {"q": "What is the primary goal of the CSTO?", "a": ["collective security"]},
+        {"q": "When was the Collective Security Treaty signed?", "a": [1992]},  # a number
+        {"q": "What is the capital of Australia?", "a": []},  # the articles do not say
+        {"q": "qwertz asdfgh yxcvbn", "a": ""},
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    assert main(["eval", str(path), "--index", str(seed_index), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 2 and report["hit_at_1"] == 1.0  # over those with answers
+    assert report["right_found"] == 1.0
+    assert report["unanswerable"] == 2 and report["not_found"] == 1.0
+    assert report["answered"] == []
+    assert main(["eval", str(path), "--index", str(seed_index)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 questions the articles should not answer" in printed
+    assert "not found        1.000  (2/2)" in printed
+
+
+def test_an_answer_that_is_neither_text_nor_a_number_is_named(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"q": "x", "a": ["y"]}\n{"q": "z", "a": [{"text": "w"}]}\n')
+    with pytest.raises(ValueError, match=r"odd.jsonl:2: each answer is a string"):
+        read_questions(path)

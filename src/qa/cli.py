@@ -179,17 +179,29 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
     n = report.questions
-    print(f"{n} questions ({args.mode})")
-    for name, value in [
-        ("hit@1", report.hit_at_1),
-        ("hit@3", report.hit_at_3),
-        ("hit@5", report.hit_at_5),
-        ("answer sentence", report.answer_sentence),
-    ]:
-        print(f"  {name:<16} {value:.3f}  ({round(value * n)}/{n})")
-    print(f"  {'MRR@10':<16} {report.mrr:.3f}")
-    for miss in report.misses:
-        print(f"  miss: {miss.question}  [top: {miss.top_passage[:80]}…]")
+    if n:
+        print(f"{n} questions ({args.mode})")
+        for name, value in [
+            ("hit@1", report.hit_at_1),
+            ("hit@3", report.hit_at_3),
+            ("hit@5", report.hit_at_5),
+            ("answer sentence", report.answer_sentence),
+        ]:
+            print(f"  {name:<16} {value:.3f}  ({round(value * n)}/{n})")
+        print(f"  {'MRR@10':<16} {report.mrr:.3f}")
+        if report.right_found is not None:
+            right = round(report.hit_at_1 * n)
+            kept = round(report.right_found * right)
+            print(f"  {'right and found':<16} {report.right_found:.3f}  ({kept}/{right})")
+        for miss in report.misses:
+            print(f"  miss: {miss.question}  [top: {miss.top_passage[:80]}…]")
+    if report.unanswerable:
+        m = report.unanswerable
+        print(f"{m} questions the articles should not answer (no answer given)")
+        flagged = round(report.not_found * m)
+        print(f"  {'not found':<16} {report.not_found:.3f}  ({flagged}/{m})")
+        for found in report.answered:
+            print(f"  answered: {found.question}  [top: {found.top_passage[:80]}…]")
     return EXIT_OK
 
 
@@ -393,7 +405,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=_ask)
 
     evaluate = add("eval", "score retrieval on a JSON-lines file of questions and answers")
-    evaluate.add_argument("file", help='lines of {"q": question, "a": [answer strings]}')
+    evaluate.add_argument(
+        "file",
+        help='lines of {"q": question, "a": [answer strings]}; "a": [] for a question the '
+        "articles should not answer",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     _add_mode(evaluate)
     evaluate.set_defaults(run=_eval)
