@@ -78,14 +78,15 @@ class Lexical:
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
 
-def content_terms(text: str) -> set[str]:
+@lru_cache(maxsize=4096)  # the confidence reads the same few passages' terms again and again
+def content_terms(text: str) -> frozenset[str]:
     """The text's content words, stemmed as BM25 stems them; the longer English stopword
     list (with question words such as "why" and "did") left out."""
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     stopwords = _stopwords(STOPWORDS_EN_PLUS)
     words = [w for w in _WORDS.findall(text.lower()) if w not in stopwords]
-    return set(_stemmer().stemWords(words))
+    return frozenset(_stemmer().stemWords(words))
 
 
 @lru_cache(maxsize=2)  # bm25s's two English lists: the shorter one and STOPWORDS_EN_PLUS

@@ -248,7 +248,7 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def _coverage(wanted: set[str], text: str) -> float:
+def _coverage(wanted: frozenset[str], text: str) -> float:
     """Share of the question's distinct content terms, `wanted`, that `text` contains."""
     if not wanted:
         return 0.0
