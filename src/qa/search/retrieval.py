@@ -170,11 +170,13 @@ def search(
         order = np.argsort(-scores, kind="stable")
     # The sentences of the passages that may be shown or reranked, read once for the rules
     # below.
-    rows = np.flatnonzero(np.isin(found.owner, order[: max(k, params.rerank)]))
+    rows = _rows_of(found, order[: max(k, params.rerank)])
     texts = [sentence_text(index, sentence) for sentence in found.sentences[rows].tolist()]
+    signatures = [is_signature(text) for text in texts]
     if query.kind is not None and params.answer_type:
-        sentence_scores = _typed(rows, texts, query, params, sentence_scores)
-    sentence_scores = _below_signatures(rows, texts, sentence_scores)
+        owners = found.owner[rows]
+        sentence_scores = _typed(rows, owners, texts, signatures, query, params, sentence_scores)
+    sentence_scores = _below_signatures(rows, signatures, sentence_scores)
     # Each passage's best sentence: within its run of sentences, the highest score (the
     # first of equals), found by one sort on (passage, -score).
     best = np.lexsort((-sentence_scores, found.owner))[found.groups]  # rows of found.sentences
@@ -242,33 +244,53 @@ def _readings(query: Query, params: SearchParams) -> list[tuple[Query, float]]:
 
 
 def _below_signatures(
-    rows: np.ndarray, texts: list[str], sentence_scores: np.ndarray
+    rows: np.ndarray, signatures: list[bool], sentence_scores: np.ndarray
 ) -> np.ndarray:
     """The sentence scores with every signature line among `rows` (sentences of the
-    candidates, with their `texts`) put below the other sentences, so a passage's best
-    sentence is one of its own words when it has any."""
-    signatures = [row for row, text in zip(rows.tolist(), texts) if is_signature(text)]
-    if not signatures:
+    candidates; `signatures` says which are one) put below the other sentences, so a
+    passage's best sentence is one of its own words when it has any."""
+    lines = [row for row, signature in zip(rows.tolist(), signatures) if signature]
+    if not lines:
         return sentence_scores
     scores = sentence_scores.copy()
-    scores[signatures] = scores.min() - 1.0
+    scores[lines] = scores.min() - 1.0
     return scores
 
 
 def _typed(
     rows: np.ndarray,
+    owners: np.ndarray,
     texts: list[str],
+    signatures: list[bool],
     query: Query,
     params: SearchParams,
     sentence_scores: np.ndarray,
 ) -> np.ndarray:
-    """The sentence scores with `params.answer_type` added to each sentence among `rows`
-    (sentences of the candidates, with their `texts`) that holds words of the kind the
-    question asks for."""
+    """The sentence scores with `params.answer_type` added to a sentence among `rows`
+    (sentences of the candidates, grouped by their passage `owners`, with their `texts`)
+    that holds words of the kind the question asks for, wherever that decides its passage's
+    best sentence.
+
+    Each passage's sentences (signature lines aside: they go below the others) are read
+    best first, until one holds such words (it gets the bonus and outscores every later
+    one) or none left could reach the best one even with the bonus. The best sentence comes
+    out as if every sentence had been read, equals going to the first as before; the check
+    runs on a fraction of them.
+    """
     scores = sentence_scores.copy()
-    for row, text in zip(rows.tolist(), texts):
-        if holds(text, query.kind, query.searched or query.text):
-            scores[row] += params.answer_type
+    bonus, asked = params.answer_type, query.searched or query.text
+    numbers = rows.tolist()
+    starts = run_starts(owners).tolist()
+    for start, end in zip(starts, [*starts[1:], len(numbers)]):
+        members = [i for i in range(start, end) if not signatures[i]]
+        members.sort(key=lambda i: (-scores[numbers[i]], numbers[i]))
+        best = scores[numbers[members[0]]] if members else 0.0
+        for i in members:
+            if scores[numbers[i]] + bonus < best:
+                break  # no sentence from here on reaches the best, even with the bonus
+            if holds(texts[i], query.kind, asked):
+                scores[numbers[i]] += bonus
+                break
     return scores
 
 
@@ -393,7 +415,7 @@ def _rerank(
         The new order, the passage scores and the sentence scores.
     """
     top = np.sort(order[:depth])  # the reranked candidates, in candidate order
-    rows = np.flatnonzero(np.isin(found.owner, top))  # their sentences, grouped likewise
+    rows = _rows_of(found, top)  # their sentences, grouped likewise
     starts = run_starts(found.owner[rows])
     legs, weights, sentence_legs = [], [], []
     for reading in found.readings:
@@ -467,6 +489,14 @@ def _best_per_passage(index: StoredIndex, sentence_scores: np.ndarray) -> np.nda
     best = np.zeros(len(index.passages), dtype=sentence_scores.dtype)
     np.maximum.at(best, index.sentence_passages[scoring], sentence_scores[scoring])
     return best
+
+
+def _rows_of(found: Candidates, positions: np.ndarray) -> np.ndarray:
+    """The rows of `found.sentences` that belong to the candidates at `positions`, in
+    order (a mask, where `np.isin` would sort: a tenth of the time on a few hundred rows)."""
+    chosen = np.zeros(len(found.passages), dtype=bool)
+    chosen[positions] = True
+    return np.flatnonzero(chosen[found.owner])
 
 
 def _sentences_of(index: StoredIndex, passages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
