@@ -130,3 +130,32 @@ def test_a_question_naming_the_author_of_a_post_gets_the_sentence_that_answers(e
     document = engine.index.documents[0]
     assert document.text[couch.start : couch.end] == couch.text
     assert couch.passages[0].sentence == couch.text
+
+
+def test_the_answer_type_read_best_first_picks_what_reading_every_sentence_picks():
+    import numpy as np
+
+    from qa.search.answers import holds
+    from qa.search.query import SearchParams
+    from qa.search.retrieval import _typed
+
+    query = Query.read("When did the bridge open?")
+    params = SearchParams()
+    rng = np.random.default_rng(0)
+    phrases = ["It opened in May 2015.", "The bridge is long.", "Jane Roe (@jr) May 1, 2015"]
+    for _ in range(300):
+        counts = rng.integers(1, 6, size=rng.integers(1, 8))
+        owners = np.repeat(np.arange(len(counts)), counts)
+        texts = [phrases[i] for i in rng.integers(0, 3, size=len(owners))]
+        signatures = [text.startswith("Jane") for text in texts]
+        # Scores drawn from few values, so that ties happen.
+        scores = rng.choice([-2.0, 0.0, 1.5, 3.0, 6.0, 7.5], size=len(owners))
+        rows = np.arange(len(owners))
+        read_all = scores + params.answer_type * np.array(
+            [holds(text, query.kind, query.text) for text in texts]
+        )
+        pruned = _typed(rows, owners, texts, signatures, query, params, scores)
+        for scored in (read_all, pruned):
+            scored[signatures] = min(read_all.min(), pruned.min()) - 1.0
+        best = np.lexsort((-read_all, owners))[np.r_[0, np.cumsum(counts)[:-1]]]
+        assert np.array_equal(np.lexsort((-pruned, owners))[np.r_[0, np.cumsum(counts)[:-1]]], best)
