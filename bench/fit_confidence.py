@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -69,15 +70,20 @@ def fit_kinds(
 ) -> Models:
     """A model per kind of corpus (or one for both), each at its corpora's median passage
     length, and the threshold that keeps `KEPT` of the right answers found."""
-    fitted = {}
-    for kind, members in KINDS.items():
-        pooled = rows_by_set if one_model else {m: rows_by_set[m] for m in members}
-        model, dropped = fit(pooled, names, balance)
+
+    def fitted(kind: str, members) -> Model:
+        model, dropped = fit({m: rows_by_set[m] for m in members}, names, balance)
         print(f"{kind}: {', '.join(model.weights)}; dropped for their sign: {dropped or 'none'}")
-        fitted[kind] = model
+        return model
+
+    if one_model:  # fitted once, on every set
+        short_model = long_model = fitted("both kinds", rows_by_set)
+    else:
+        short_model = fitted("short_posts", KINDS["short_posts"])
+        long_model = fitted("longer_passages", KINDS["longer_passages"])
     short = max(chars[m] for m in KINDS["short_posts"])
     long = min(chars[m] for m in KINDS["longer_passages"])
-    models = Models(fitted["short_posts"], fitted["longer_passages"], short, long, 0.0)
+    models = Models(short_model, long_model, short, long, 0.0)
     right = np.concatenate(
         [
             trust.confidences([r for r in rows if trust.right(r)], models.for_corpus(chars[name]))
@@ -86,8 +92,8 @@ def fit_kinds(
     )
     threshold = round(trust.cut_keeping(right, KEPT), 4)
     return Models(
-        Model(models.short.weights, models.short.intercept, threshold),
-        Model(models.long.weights, models.long.intercept, threshold),
+        replace(short_model, threshold=threshold),
+        replace(long_model, threshold=threshold),
         short,
         long,
         threshold,

@@ -108,9 +108,9 @@ def passage_chars(work: Path, name: str) -> int:
     return read_index(work / name / "index").passage_chars
 
 
-def model_for(work: Path, name: str, models: Models | None = None) -> Model:
+def model_for(work: Path, name: str) -> Model:
     """The confidence model `Engine` uses on set `name`'s corpus."""
-    return (models or Models.load()).for_corpus(passage_chars(work, name))
+    return Models.load().for_corpus(passage_chars(work, name))
 
 
 def right(row: dict) -> bool:

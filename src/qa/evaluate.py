@@ -121,7 +121,7 @@ class Tally:
     @property
     def mrr(self) -> float:
         """Mean reciprocal rank of the first hit (0 for none)."""
-        return sum(1 / rank for rank in self.ranks if rank) / max(len(self.ranks), 1)
+        return sum(1 / rank for rank in self.ranks if rank) / len(self.ranks) if self.ranks else 0.0
 
     @property
     def answer_sentence(self) -> float:
@@ -162,7 +162,7 @@ def evaluate(engine: Engine, rows: list[tuple[str, list[str]]]) -> EvalReport:
         mrr=tally.mrr,
         answer_sentence=tally.answer_sentence,
         misses=misses,
-        right_found=sum(right) / len(right) if right else None,
+        right_found=_share(right) if right else None,
         unanswerable=unanswerable,
         not_found=1 - len(answered) / unanswerable if unanswerable else None,
         answered=answered,

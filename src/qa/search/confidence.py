@@ -148,11 +148,12 @@ class Model:
         return _sigmoid(z)
 
     @classmethod
-    def from_dict(cls, data: dict, threshold: float | None = None) -> Model:
+    def from_dict(cls, data: dict, threshold: float) -> Model:
+        """The model in `data` (its weights and intercept), with the file's `threshold`."""
         return cls(
             weights={k: float(v) for k, v in data["weights"].items()},
             intercept=float(data["intercept"]),
-            threshold=float(data["threshold"] if threshold is None else threshold),
+            threshold=threshold,
         )
 
 
