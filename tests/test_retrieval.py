@@ -72,6 +72,32 @@ def test_a_signature_line_is_searchable_but_never_the_answer_sentence(embedder, 
     assert result.text == "Thousands marched for the climate in the city today."
 
 
+def test_who_said_it_of_a_post_in_the_first_person_is_answered_through_its_author(
+    embedder, tmp_path
+):
+    corpus = tmp_path / "posts"
+    corpus.mkdir()
+    (corpus / "post-1.md").write_text(
+        "We are continuing our search for the secret budget bill! Has anyone seen it?\n\n"
+        "Jane Roe (@janeroe) March 3, 2017\n"
+    )
+    (corpus / "post-2.md").write_text(
+        "He can't confirm the rumour about the harbour merger.\n\n"
+        "John Doe (@johndoe) May 2, 2015\n"
+    )
+    engine = Engine(corpus, tmp_path / "index")
+    result = engine.answer("Who is searching for the secret budget bill?", k=1)
+    assert result.text.startswith("We are continuing our search")
+    assert result.text.endswith("Jane Roe (@janeroe) March 3, 2017")  # the "we" is hers
+    document = engine.document(result.source)
+    assert document.text[result.start : result.end] == result.text
+    # Someone else's words ("he") are not the author's; nor is a question of another kind.
+    other = engine.answer("Who can't confirm the rumour about the harbour merger?", k=1)
+    assert other.text == "He can't confirm the rumour about the harbour merger."
+    what = engine.answer("What are we searching for?", k=1)
+    assert "Jane Roe" not in what.text
+
+
 @pytest.mark.parametrize(
     "line",
     [

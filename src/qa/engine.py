@@ -20,9 +20,10 @@ from qa.index.generations import LiveGeneration, current_generation
 from qa.index.manifest import IndexUnusable
 from qa.ingest.chunking import shown_sentence
 from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
+from qa.ingest.posts import in_first_person, is_signature, signature_name
 from qa.results import Answer, Passage, Source
 from qa.search import confidence
-from qa.search.answers import EXACT_KINDS, holds, spans
+from qa.search.answers import EXACT_KINDS, Kind, holds, spans
 from qa.search.context import asks_present
 from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
@@ -308,7 +309,7 @@ class Engine:
         as_of = None
         if asks_present(query.searched):
             hits, as_of = _newest_first(index, hits, query)
-        passages = [_passage(index, hit) for hit in hits[:k]]
+        passages = [_passage(index, hit, query) for hit in hits[:k]]
         top = passages[0]
         exact = _exact(query, top) if _clear_lead(hits) else None
         signals = confidence.signals(
@@ -476,10 +477,10 @@ def _readable(question: str) -> str:
     return cleaned
 
 
-def _passage(index: StoredIndex, hit: Hit) -> Passage:
+def _passage(index: StoredIndex, hit: Hit, query: Query) -> Passage:
     """A ranked passage with its citation, best sentence and collapsed duplicates."""
     stored = index.passages[hit.passage]
-    sentence_start, sentence_end = _shown_sentence(index, hit.sentence)
+    sentence_start, sentence_end = _shown_sentence(index, hit.sentence, query)
     return Passage(
         text=index.documents[stored.doc].text[stored.start : stored.end],
         score=round(hit.score, 4),
@@ -490,16 +491,45 @@ def _passage(index: StoredIndex, hit: Hit) -> Passage:
     )
 
 
-def _shown_sentence(index: StoredIndex, sentence: int) -> tuple[int, int]:
+def _shown_sentence(index: StoredIndex, sentence: int, query: Query) -> tuple[int, int]:
     """The offsets of sentence number `sentence` as the answer shows it: with the signature
-    of a post that sentence splitting cut off it (`qa.ingest.chunking.shown_sentence`)."""
+    of a post that sentence splitting cut off it (`qa.ingest.chunking.shown_sentence`), and
+    through the post's signature when the question asks who and only the author answers it
+    (`_through_author`)."""
     passage, start, end = index.sentences[sentence].tolist()
     following = None
     if sentence + 1 < len(index.sentences) and index.sentences[sentence + 1, 0] == passage:
         _, next_start, next_end = index.sentences[sentence + 1].tolist()
         following = next_start, next_end
     text = index.documents[index.passages[passage].doc].text
-    return shown_sentence(text, (start, end), following)
+    shown = shown_sentence(text, (start, end), following)
+    if query.kind is Kind.PERSON:
+        last = int(index.first_sentence[passage + 1]) - 1
+        _, signature_start, signature_end = index.sentences[last].tolist()
+        return _through_author(text, shown, (signature_start, signature_end), query.searched)
+    return shown
+
+
+def _through_author(
+    text: str, shown: tuple[int, int], last: tuple[int, int], question: str
+) -> tuple[int, int]:
+    """`shown`, or the text from it through the post's signature `last` when the question
+    asks who, `shown` speaks in the first person and names no one the question does not,
+    and the signature's author is someone the question does not name: "Who is looking for
+    the Obamacare Lite bill?" is answered by "We are continuing our search for the
+    Obamacare Lite bill! ... Senator Rand Paul (@RandPaul) March 3, 2017", one quote, whose
+    "we" its author is."""
+    signature = text[last[0] : last[1]]
+    sentence = text[shown[0] : shown[1]]
+    if (
+        last[1] <= shown[1]
+        or not is_signature(signature)
+        or not in_first_person(sentence)
+        or holds(sentence, Kind.PERSON, question)
+        or not holds(signature_name(signature), Kind.PERSON, question)
+    ):
+        return shown
+    return shown[0], last[1]
 
 
 def _source(index: StoredIndex, number: int) -> Source:

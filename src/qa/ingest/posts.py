@@ -27,6 +27,10 @@ _LONGEST = 200
 _GLUE = re.compile(r"[.!?…]+[\"'”’»)\]]*|(?=\s*[—–])")
 _INITIAL_OR_TITLE = re.compile(rf"(?:\b[A-Z]\.|{_TITLE})$")
 _ALNUM = re.compile(r"[^\W_]")
+# A sentence in which the author speaks of themselves ("I", "my", "we", "us"; "US" is a
+# country), and of no one else by a pronoun ("he", "her", "they").
+_FIRST_PERSON = re.compile(r"\b(?:(?i:i|me|my|mine|myself|we|our|ours|ourselves)|us|Us)\b")
+_THIRD_PERSON = re.compile(r"\b(?:he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
 
 
 def is_signature(text: str) -> bool:
@@ -34,6 +38,18 @@ def is_signature(text: str) -> bool:
     # The handle's "(@" first: a plain substring test, where the pattern would try every
     # way of reading the name before it fails on an ordinary sentence.
     return len(text) <= _LONGEST and "(@" in text and _SIGNATURE.fullmatch(text) is not None
+
+
+def in_first_person(sentence: str) -> bool:
+    """Whether the author speaks of themselves in `sentence` and of no one else by a
+    pronoun: "I can't confirm this." is, "I will miss her." is not."""
+    return bool(_FIRST_PERSON.search(sentence)) and not _THIRD_PERSON.search(sentence)
+
+
+def signature_name(signature: str) -> str:
+    """The author's name in a post's signature: what stands before the @handle ("Jane
+    Roe" in "— Jane Roe (@janeroe) May 1, 2015")."""
+    return signature[: signature.find("(@")].strip(" \t\n\u2014\u2013-")
 
 
 def glued_signature(text: str, start: int, end: int) -> int | None:
