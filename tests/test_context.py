@@ -29,7 +29,9 @@ def test_present_questions_about_a_role():
     assert not asks_present("What is given to the troops?")
 
 
-@pytest.mark.parametrize("question", ["And in 2023?", "Who chaired it?", "What did they sign?"])
+@pytest.mark.parametrize(
+    "question", ["And in 2023?", "Who chaired it?", "What did they sign?", "Who else attended?"]
+)
 def test_elliptical_follow_ups_lean_on_the_question_before(question):
     assert leans_on_history(question)
 

@@ -24,10 +24,10 @@ _PRESENT = re.compile(
     r"(the\s+(current\s+|present\s+|new\s+)?\w|(current|present)\s+\w|.*\b(now|currently)\b)",
     re.I,
 )
-# Words that point back at something named earlier.
+# Words that point back at something named earlier ("else": other than what was named).
 _POINTERS = frozenset(
     "it its it's they them their theirs he him his she her this that these those there "
-    "then same".split()
+    "then same else".split()
 )
 # Question words and auxiliaries, which BM25's stopword list keeps.
 _ASKING = frozenset(
