@@ -82,8 +82,7 @@ def test_who_said_it_of_a_post_in_the_first_person_is_answered_through_its_autho
         "Jane Roe (@janeroe) March 3, 2017\n"
     )
     (corpus / "post-2.md").write_text(
-        "He can't confirm the rumour about the harbour merger.\n\n"
-        "John Doe (@johndoe) May 2, 2015\n"
+        "He can't confirm the rumour about the harbour merger.\n\nJohn Doe (@johndoe) May 2, 2015\n"
     )
     engine = Engine(corpus, tmp_path / "index")
     result = engine.answer("Who is searching for the secret budget bill?", k=1)
@@ -96,6 +95,35 @@ def test_who_said_it_of_a_post_in_the_first_person_is_answered_through_its_autho
     assert other.text == "He can't confirm the rumour about the harbour merger."
     what = engine.answer("What are we searching for?", k=1)
     assert "Jane Roe" not in what.text
+
+
+def test_a_post_quoted_in_a_report_is_its_authors_but_the_report_is_not(embedder, tmp_path):
+    corpus = tmp_path / "reports"
+    corpus.mkdir()
+    after = (
+        "The council said the works on the northern pier would continue through the summer "
+        "and the ferry timetable would not change. "
+    ) * 5
+    # Each quoted signature ends the report's first passage, not the report.
+    (corpus / "report-a.md").write_text(
+        "---\ntitle: Harbour report\n---\n"
+        + "The harbour authority met on Monday to discuss the bridge. " * 7
+        + "We will open the harbour bridge to cyclists next week! Jane Roe (@janeroe) May 1, "
+        f"2015\n\n{after}\n"
+    )
+    (corpus / "report-b.md").write_text(
+        "---\ntitle: Ferry report\n---\n"
+        + "The port board met on Tuesday to discuss the ferries. " * 7
+        + "We will close the old ferry pier next month, the mayor said. The pier opened long ago. "
+        f"John Doe (@johndoe) May 2, 2015\n\n{after}\n"
+    )
+    engine = Engine(corpus, tmp_path / "index")
+    quoted = engine.answer("Who will open the harbour bridge to cyclists?", k=1)
+    assert quoted.text == (
+        "We will open the harbour bridge to cyclists next week! Jane Roe (@janeroe) May 1, 2015"
+    )
+    reported = engine.answer("Who will close the old ferry pier?", k=1)
+    assert reported.text == "We will close the old ferry pier next month, the mayor said."
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from qa.settings import Settings
 from qa.threads import one_blas_thread
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_ENDS = re.compile(r"\s*")  # at the end of a text: nothing but white space after
 
 
 @dataclass(frozen=True)
@@ -506,24 +507,33 @@ def _shown_sentence(index: StoredIndex, sentence: int, query: Query) -> tuple[in
     if query.kind is Kind.PERSON:
         last = int(index.first_sentence[passage + 1]) - 1
         _, signature_start, signature_end = index.sentences[last].tolist()
-        return _through_author(text, shown, (signature_start, signature_end), query.searched)
+        return _through_author(
+            text, shown, (signature_start, signature_end), last == sentence + 1, query.searched
+        )
     return shown
 
 
 def _through_author(
-    text: str, shown: tuple[int, int], last: tuple[int, int], question: str
+    text: str,
+    shown: tuple[int, int],
+    last: tuple[int, int],
+    adjacent: bool,
+    question: str,
 ) -> tuple[int, int]:
     """`shown`, or the text from it through the post's signature `last` when the question
     asks who, `shown` speaks in the first person and names no one the question does not,
     and the signature's author is someone the question does not name: "Who is looking for
     the Obamacare Lite bill?" is answered by "We are continuing our search for the
     Obamacare Lite bill! ... Senator Rand Paul (@RandPaul) March 3, 2017", one quote, whose
-    "we" its author is."""
+    "we" its author is. The words are the author's when the signature ends the document (a
+    post), or when `shown` stands right before it (`adjacent`: a post quoted in a report);
+    a report's own sentences before a quoted post are not."""
     signature = text[last[0] : last[1]]
     sentence = text[shown[0] : shown[1]]
     if (
         last[1] <= shown[1]
         or not is_signature(signature)
+        or not (adjacent or _ENDS.fullmatch(text, last[1]))
         or not in_first_person(sentence)
         or holds(sentence, Kind.PERSON, question)
         or not holds(signature_name(signature), Kind.PERSON, question)
