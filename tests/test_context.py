@@ -134,6 +134,15 @@ def test_a_follow_up_keeps_its_own_words_beside_the_earlier_question(engine):
     assert "who chaired the session" not in in_context_only.text
 
 
+def test_a_follow_ups_own_words_choose_its_answer_sentence(engine):
+    # The earlier question's words ("joined", "1993") find the treaty's passage; the
+    # follow-up's own ("how many members", "now") choose the sentence in it.
+    history = ["Which countries joined the Collective Security Treaty in 1993?"]
+    after = engine.answer("How many members does it have now?", k=3, history=history)
+    assert "six members" in after.text
+    assert "1993" not in after.text
+
+
 def test_a_follow_up_prefers_the_article_that_answered_the_earlier_question(engine):
     earlier = "When was the Collective Security Treaty signed?"
     source = engine.answer(earlier, k=1).source

@@ -97,14 +97,18 @@ class Candidates:
     ) -> np.ndarray:
         """The fused scores of the sentences `rows` (all by default): each reading's sentence
         legs, and its sentence MaxSim when `maxsims` gives one per reading (for those rows),
-        the readings summed by weight."""
+        the readings summed by weight. A follow-up's two readings swap weights here: the
+        earlier question's words find the passage, its own choose the sentence ("How many
+        members does it have now?" after a question on who joined the treaty in 1993 is
+        answered by "Currently, it consists of six members", not by the 1993 sentence)."""
         legs, weights = [], []
+        swapped = [reading.weight for reading in self.readings][::-1]  # one reading: as is
         for number, reading in enumerate(self.readings):
             mine = [leg[rows] for leg in reading.sentence_legs]
             if maxsims:
                 mine.append(maxsims[number])
             legs += mine
-            weights += [reading.weight] * len(mine)
+            weights += [swapped[number]] * len(mine)
         return fuse(legs, weights)
 
     def match(self, position: int, row: int) -> Match | None:
