@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from qa.index.lexical import terms
-from qa.search.context import asks_present, in_context, leans_on_history, named_dates
+from qa.search.context import (
+    asks_present,
+    in_context,
+    leans_on_history,
+    named_dates,
+    names_something,
+)
 from qa.search.query import Query, SearchParams
 
 
@@ -30,10 +36,28 @@ def test_present_questions_about_a_role():
 
 
 @pytest.mark.parametrize(
-    "question", ["And in 2023?", "Who chaired it?", "What did they sign?", "Who else attended?"]
+    "question",
+    [
+        "And in 2023?",
+        "Who chaired it?",
+        "What did they sign?",
+        "Who else attended?",
+        "Which ones?",
+        "How many?",
+        "How many in 2024?",
+        "Tell me more.",
+    ],
 )
 def test_elliptical_follow_ups_lean_on_the_question_before(question):
     assert leans_on_history(question)
+
+
+def test_a_follow_up_naming_nothing_of_its_own_is_searched_in_context_alone():
+    # "Which ones?" searched as asked would find any passage with "one" in it.
+    query = Query.read("Which ones?", history=["How many documents were signed in Astana?"])
+    assert query.searched == "many documents signed astana Which ones?"
+    assert query.asked is None
+    assert not names_something("How many in 2024?") and names_something("Who chaired it?")
 
 
 def test_a_question_that_stands_alone_is_searched_alone():
@@ -141,6 +165,15 @@ def test_a_follow_ups_own_words_choose_its_answer_sentence(engine):
     after = engine.answer("How many members does it have now?", k=3, history=history)
     assert "six members" in after.text
     assert "1993" not in after.text
+
+
+def test_a_follow_up_that_names_nothing_answers_about_the_earlier_subject(engine):
+    history = ["Which documents were adopted at the 2020 meeting?"]
+    after = engine.answer("How many in 2024?", k=3, history=history)
+    assert "14 documents" in after.text
+    history = ["How many documents were signed at the Astana summit?"]
+    after = engine.answer("Which ones?", k=3, history=history)
+    assert "Declaration of the Collective Security Council" in after.passages[0].text
 
 
 def test_a_follow_up_prefers_the_article_that_answered_the_earlier_question(engine):

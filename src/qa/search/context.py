@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from qa.dates import MONTH_NAMES, MONTHS
-from qa.index.lexical import terms
+from qa.index.lexical import content_terms, terms
 
 _YEAR = r"(1[89]\d\d|20\d\d)"
 _ISO = re.compile(rf"\b{_YEAR}-(\d\d)(?:-(\d\d))?\b")
@@ -32,6 +33,12 @@ _POINTERS = frozenset(
 # Question words and auxiliaries, which BM25's stopword list keeps.
 _ASKING = frozenset(
     "who whom whose what when where which why how did does do is was were are".split()
+)
+# Words that name nothing to search for on their own: pro-forms ("which ones", "the
+# others"), amounts ("how many", "more") and requests ("name them", "tell me more").
+_NOTHING_OF_ITS_OWN = (
+    "one ones other others another else many much more most some any few several all "
+    "name list tell give show explain describe mention"
 )
 _WORD = re.compile(r"[A-Za-z’']+")
 MIN_TERMS = 2  # a question with fewer content terms than this leans on the one before
@@ -66,11 +73,27 @@ def asks_present(question: str) -> bool:
 
 
 def leans_on_history(question: str) -> bool:
-    """Whether `question` cannot stand alone: it points back ("it", "they", "that") or has
-    too few content terms of its own ("And in 2023?")."""
+    """Whether `question` cannot stand alone: it points back ("it", "they", "that"), has
+    too few terms of its own ("And in 2023?") or names nothing to search for ("Which
+    ones?", "How many?")."""
     words = {word.lower() for word in _WORD.findall(question)}
     own = [term for term in terms(question) if not term.isdigit()]
-    return bool(words & _POINTERS) or len(own) < MIN_TERMS
+    return bool(words & _POINTERS) or len(own) < MIN_TERMS or not names_something(question)
+
+
+def names_something(question: str) -> bool:
+    """Whether `question` has words of its own to search for: a content word that is not a
+    number, a pro-form, an amount or a request. "Which ones?", "How many in 2024?" and
+    "Tell me more" have none; "Who chaired it?" has "chaired"."""
+    return any(
+        not term.isdigit() and term not in _nothing_of_its_own() for term in content_terms(question)
+    )
+
+
+@lru_cache(maxsize=1)
+def _nothing_of_its_own() -> frozenset[str]:
+    """`_NOTHING_OF_ITS_OWN`, stemmed as `content_terms` stems (read once, when first asked)."""
+    return frozenset(term for word in _NOTHING_OF_ITS_OWN.split() for term in content_terms(word))
 
 
 def in_context(question: str, history: Sequence[str]) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 
 from qa.index.lexical import terms
 from qa.search.answers import Kind, expected
-from qa.search.context import in_context, named_dates
+from qa.search.context import in_context, named_dates, names_something
 from qa.settings import Choice
 
 CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
@@ -165,7 +165,9 @@ class Query:
         # same kind of words as the question it follows.
         kind = expected(text) if _QUESTION_WORD.search(text) else expected(searched)
         asked = None
-        if searched != text:  # a follow-up read in context: its own words are searched too
+        if searched != text and names_something(text):
+            # A follow-up read in context: its own words are searched too, when it has any
+            # ("Who chaired it?"); "Which ones?" alone would find any passage with "one".
             own = embedder.encode_question(text) if embedder is not None else (None, None)
             asked = cls(text, terms(text), *own, dates, kind, searched)
         return cls(text, terms(searched), vector, pieces, dates, kind, searched, asked)
