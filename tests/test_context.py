@@ -46,6 +46,9 @@ def test_present_questions_about_a_role():
         "How many?",
         "How many in 2024?",
         "Tell me more.",
+        "And the Secretary-General?",
+        "What about Belarus?",
+        "For which area?",
     ],
 )
 def test_elliptical_follow_ups_lean_on_the_question_before(question):
@@ -174,6 +177,12 @@ def test_a_follow_up_that_names_nothing_answers_about_the_earlier_subject(engine
     history = ["How many documents were signed at the Astana summit?"]
     after = engine.answer("Which ones?", k=3, history=history)
     assert "Declaration of the Collective Security Council" in after.passages[0].text
+
+
+def test_a_follow_up_opening_with_and_continues_the_earlier_question(engine):
+    history = ["Who attended the 2020 CSTO videoconference?"]
+    after = engine.answer("And the Secretary-General?", k=3, history=history)
+    assert "Stanislav Zas" in after.text
 
 
 def test_a_follow_up_prefers_the_article_that_answered_the_earlier_question(engine):

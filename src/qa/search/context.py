@@ -40,6 +40,14 @@ _NOTHING_OF_ITS_OWN = (
     "one ones other others another else many much more most some any few several all "
     "name list tell give show explain describe mention"
 )
+# Openings that continue a conversation: a conjunction ("And the Secretary-General?"), "what
+# about" or "how about", or a preposition before the question word ("For which area?").
+_CONTINUES = re.compile(
+    r"\s*(?:and|but|also|or|so|then|(?:what|how) about|"
+    r"(?:for|by|in|at|to|from|with|of|on|since|until) (?:which|what|whom|whose|when|where)"
+    r")\b",
+    re.I,
+)
 _WORD = re.compile(r"[A-Za-z’']+")
 MIN_TERMS = 2  # a question with fewer content terms than this leans on the one before
 
@@ -78,7 +86,12 @@ def leans_on_history(question: str) -> bool:
     ones?", "How many?")."""
     words = {word.lower() for word in _WORD.findall(question)}
     own = [term for term in terms(question) if not term.isdigit()]
-    return bool(words & _POINTERS) or len(own) < MIN_TERMS or not names_something(question)
+    return (
+        bool(words & _POINTERS)
+        or len(own) < MIN_TERMS
+        or not names_something(question)
+        or bool(_CONTINUES.match(question))
+    )
 
 
 def names_something(question: str) -> bool:
