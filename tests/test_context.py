@@ -76,6 +76,12 @@ def test_a_follow_up_naming_a_date_replaces_the_earlier_date():
     assert in_context("And in 2023?", "Which city hosted the 2024 session?") == searched
 
 
+def test_a_follow_up_about_the_present_drops_the_earlier_date():
+    earlier = ["Who was the CSTO Secretary General in 2020?"]
+    assert in_context("And who is it now?", earlier) == "csto secretary general And who is it now?"
+    assert asks_present("And who is it now?")
+
+
 def test_a_follow_up_is_searched_in_context_and_as_asked():
     query = Query.read("Who chaired it?", history=["What did the leaders discuss in 2020?"])
     assert query.searched == "leaders discuss 2020 Who chaired it?"
@@ -177,6 +183,12 @@ def test_a_follow_up_that_names_nothing_answers_about_the_earlier_subject(engine
     history = ["How many documents were signed at the Astana summit?"]
     after = engine.answer("Which ones?", k=3, history=history)
     assert "Declaration of the Collective Security Council" in after.passages[0].text
+
+
+def test_a_follow_up_about_the_present_answers_with_the_newest_article(engine):
+    history = ["Who was the CSTO Secretary General in 2020?"]
+    after = engine.answer("And who is it now?", k=3, history=history)
+    assert "Imangali Tasmagambetov" in after.text and after.as_of == "2024-11-28"
 
 
 def test_a_follow_up_opening_with_and_continues_the_earlier_question(engine):

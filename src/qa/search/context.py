@@ -17,11 +17,13 @@ _MONTH_YEAR = re.compile(
     re.I,
 )
 _YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
+# Words that set a question in the present, whatever year the question before it named.
+_NOW = re.compile(r"\b(now|currently|today|nowadays|presently|at present|these days)\b", re.I)
 # A question about who or what holds a role now: "Who is the Secretary-General?", "What is
 # the capital ...?", "Who is Secretary-General now?"; not "Who is being ...?" or "What is
 # given ...?", which ask about an event.
 _PRESENT = re.compile(
-    r"^\s*(who|what|which \w+)\s+(is|are)\s+"
+    r"^\s*(?:(?:and|but|so)\s+)?(who|what|which \w+)\s+(is|are)\s+"
     r"(the\s+(current\s+|present\s+|new\s+)?\w|(current|present)\s+\w|.*\b(now|currently)\b)",
     re.I,
 )
@@ -112,8 +114,8 @@ def _nothing_of_its_own() -> frozenset[str]:
 def in_context(question: str, history: Sequence[str]) -> str:
     """The text to search for `question` asked after `history` (earlier questions, oldest
     first): the question alone when it stands alone, else the content words of the latest
-    earlier question (without the dates it named, when this one names its own) followed
-    by this question.
+    earlier question (without the dates it named, when this one names its own or says
+    "now") followed by this question.
 
     Only the content words are carried, so the earlier question's wording ("What did ...
     discuss") does not outweigh the follow-up's. Retrieval searches this text and, for a
@@ -127,7 +129,7 @@ def in_context(question: str, history: Sequence[str]) -> str:
     if not earlier or not leans_on_history(question):
         return question
     previous = earlier[-1]
-    if named_dates(question):
+    if named_dates(question) or _NOW.search(question):
         previous = _YEARS.sub(" ", _MONTH_YEAR.sub(" ", _ISO.sub(" ", previous)))
     return f"{' '.join(_content_words(previous))} {question}".strip()
 
