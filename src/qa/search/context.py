@@ -27,6 +27,10 @@ _PRESENT = re.compile(
     r"(the\s+(current\s+|present\s+|new\s+)?\w|(current|present)\s+\w|.*\b(now|currently)\b)",
     re.I,
 )
+# A question about who or what holds or held a role: "Who was the Secretary-General in 2020?"
+_ROLE = re.compile(
+    r"^\s*(?:(?:and|but|so)\s+)?(who|what|which \w+)\s+(is|are|was|were)\s+the\s+\w", re.I
+)
 # Words that point back at something named earlier ("else": other than what was named).
 _POINTERS = frozenset(
     "it its it's they them their theirs he him his she her this that these those there "
@@ -37,10 +41,12 @@ _ASKING = frozenset(
     "who whom whose what when where which why how did does do is was were are".split()
 )
 # Words that name nothing to search for on their own: pro-forms ("which ones", "the
-# others"), amounts ("how many", "more") and requests ("name them", "tell me more").
+# others"), amounts ("how many", "more"), requests ("name them", "tell me more") and the
+# present ("and today?").
 _NOTHING_OF_ITS_OWN = (
     "one ones other others another else many much more most some any few several all "
-    "name list tell give show explain describe mention"
+    "name list tell give show explain describe mention "
+    "now currently today nowadays presently"
 )
 # Openings that continue a conversation: a conjunction ("And the Secretary-General?"), "what
 # about" or "how about", or a preposition before the question word ("For which area?").
@@ -76,10 +82,16 @@ def named_dates(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def asks_present(question: str) -> bool:
+def asks_present(question: str, history: Sequence[str] = ()) -> bool:
     """Whether `question` asks who or what holds a role now ("Who is the ...?"), naming no
-    date."""
-    return bool(_PRESENT.search(question)) and not named_dates(question)
+    date; or, after a question about who or what held a role (the latest of `history`:
+    "Who was the Secretary-General in 2020?"), says "now" ("And now?")."""
+    if named_dates(question):
+        return False
+    if _PRESENT.search(question):
+        return True
+    earlier = [text for text in history if isinstance(text, str) and text.strip()]
+    return bool(earlier and _NOW.search(question) and _ROLE.match(earlier[-1]))
 
 
 def leans_on_history(question: str) -> bool:
