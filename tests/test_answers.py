@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.search.answers import Kind, expected, spans
+from qa.search.answers import Kind, expected, holds, spans
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,9 @@ from qa.search.answers import Kind, expected, spans
         ("In which U.S. state is it?", Kind.PLACE),
         ("What is the state of the economy?", None),
         ("What is the primary goal of the CSTO?", None),
+        ("What is the CSTO?", Kind.DEFINITION),
+        ("Who was Frédéric Chopin?", Kind.DEFINITION),
+        ("Who is the mayor of San Francisco?", Kind.PERSON),
     ],
 )
 def test_the_question_names_the_kind_of_its_answer(question, kind):
@@ -70,6 +73,21 @@ def test_words_the_question_names_are_not_its_answer():
 def test_a_capitalised_word_opening_a_sentence_is_not_a_name():
     assert _words("Voters outside the city refused.", Kind.PERSON) == []
     assert _words("He thanked God's servants.", Kind.PERSON) == ["God"]
+
+
+def test_a_definition_says_what_the_named_thing_is():
+    question = "What is the CSTO?"
+    assert holds(
+        "The CSTO (Collective Security Treaty Organization) is a pact.", Kind.DEFINITION, question
+    )
+    assert holds("They met at the CSTO, which was founded in 2002.", Kind.DEFINITION, question)
+    assert not holds("The CSTO is governed by a council.", Kind.DEFINITION, question)
+    assert not holds("The NATO is an alliance.", Kind.DEFINITION, question)
+
+
+def test_a_question_asking_what_a_thing_is_is_answered_by_its_definition(engine):
+    answer = engine.answer("What is the CSTO?", k=3)
+    assert "is a regional intergovernmental organization" in answer.text
 
 
 def test_exact_answer_words_stand_in_the_answer_at_their_offsets(engine):

@@ -23,6 +23,7 @@ class Kind(Enum):
     NUMBER = "number"
     PERSON = "person"
     PLACE = "place"
+    DEFINITION = "definition"  # what or who a named thing is: "What is the CSTO?"
 
 
 # The kinds whose words `spans` finds precisely enough to quote as the answer words
@@ -51,6 +52,14 @@ _QUESTION_KINDS = (
     ),
 )
 _COMPILED = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _QUESTION_KINDS)
+# A question that asks what or who a named thing is, and nothing more ("What is the CSTO?",
+# "Who was Frédéric Chopin?"); its name is the group "name".
+_NAMED = r"(?-i:[A-Z][\w.'’-]*)"
+_DEFINED = re.compile(
+    rf"^\s*(?:what\s+(?:is|are|was|were)\s+(?:the\s+|an?\s+)?|who\s+(?:is|was)\s+)"
+    rf"(?P<name>{_NAMED}(?:\s+{_NAMED}){{0,3}})\s*\?\s*$",
+    re.I,
+)
 
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -111,6 +120,8 @@ _NOT_NAMES = frozenset(
 
 def expected(question: str) -> Kind | None:
     """The kind of words that answer `question`, or None when its wording does not say."""
+    if _DEFINED.match(question):
+        return Kind.DEFINITION
     for kind, pattern in _COMPILED:
         if pattern.search(question):
             return kind
@@ -139,6 +150,11 @@ def holds(sentence: str, kind: Kind, question: str = "") -> bool:
 
 
 def _spans(sentence: str, kind: Kind, question: str) -> Iterator[tuple[int, int]]:
+    if kind is Kind.DEFINITION:
+        definition = _definition(question)
+        if definition is not None:
+            yield from (match.span() for match in definition.finditer(sentence))
+        return
     named = _named(question)
     for match in _SPAN_PATTERNS[kind].finditer(sentence):
         start, end = match.span()
@@ -174,3 +190,20 @@ def _named(question: str) -> frozenset[str]:
     """The question's words, lower-cased, function words left out (read once per question,
     not once per sentence searched)."""
     return frozenset({word.lower() for word in _WORD.findall(question)} - _NOT_NAMES)
+
+
+@lru_cache(maxsize=64)
+def _definition(question: str) -> re.Pattern | None:
+    """What defines the thing `question` asks about, in a sentence: its name, perhaps a
+    bracket, then "is", "are", "was" or "were" and an article ("The CSTO (Collective Security
+    Treaty Organization) is a ...") or a clause on it ("the Collective Security Council,
+    which consists of ..."); None when the question names no such thing."""
+    asked = _DEFINED.search(question)
+    if asked is None:
+        return None
+    name = r"\s+".join(re.escape(word) for word in asked.group("name").split())
+    return re.compile(
+        rf"\b{name}\b(?:\s*\([^()]*\))?"
+        rf"(?:,?\s+(?:is|are|was|were)\s+(?:a|an|the|one)\b|,\s+(?:which|who)\s+\w)",
+        re.I,
+    )
