@@ -167,6 +167,15 @@ def test_a_signature_the_splitting_always_kept_apart_is_shown_apart(text):
     assert shown_sentence(text, sentences[0], sentences[1]) == sentences[0]
 
 
+def test_a_sentence_ending_with_a_colon_is_shown_with_what_it_introduces():
+    text = "Three documents were signed, the most significant being:\n- The Declaration.\n- A plan."
+    sentences = split_sentences(text)
+    assert [text[a:b] for a, b in sentences][1] == "- The Declaration."
+    assert shown_sentence(text, sentences[0], sentences[1]) == (0, sentences[1][1])
+    assert shown_sentence(text, sentences[1], sentences[2]) == sentences[1]
+    assert shown_sentence(text, sentences[0], None) == sentences[0]  # the passage's last
+
+
 def test_a_sentence_that_only_mentions_a_handle_is_whole():
     text = "Ask @janeroe (@janeroe) about it. Pray for Bryce's family (@Pelicans) May 28, 2016"
     assert len(split_sentences(text)) == 2

@@ -57,8 +57,14 @@ def shown_sentence(text: str, sentence: Span, following: Span | None) -> Span:
     """`sentence` as a reader sees it: with `following` when that is a post's signature that
     `split_sentences` cut off it (glued to it, with no sentence break between), so that
     "You changed TV forever.— Josh Gad (@joshgad) September 30, 2013" is shown whole, as
-    written, while its words are searched apart."""
-    if following is None or not is_signature(text[following[0] : following[1]]):
+    written, while its words are searched apart; and with `following` when `sentence` ends
+    with a colon, whose statement goes on there ("... the most significant are the
+    following: - Declaration of the Collective Security Council ...")."""
+    if following is None:
+        return sentence
+    if text[sentence[0] : sentence[1]].rstrip().endswith(":"):
+        return sentence[0], following[1]
+    if not is_signature(text[following[0] : following[1]]):
         return sentence
     if (
         _signature_apart(text, (sentence[0], following[1])) == [sentence, following]
