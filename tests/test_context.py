@@ -66,6 +66,7 @@ def test_a_follow_up_naming_nothing_of_its_own_is_searched_in_context_alone():
 def test_a_question_that_stands_alone_is_searched_alone():
     question = "Which countries originally signed the Collective Security Treaty?"
     assert not leans_on_history(question)
+    assert not leans_on_history("In which year was the Collective Security Treaty signed?")
     assert in_context(question, ["Who chaired the 2020 videoconference?"]) == question
 
 

@@ -49,11 +49,12 @@ _NOTHING_OF_ITS_OWN = (
     "now currently today nowadays presently"
 )
 # Openings that continue a conversation: a conjunction ("And the Secretary-General?"), "what
-# about" or "how about", or a preposition before the question word ("For which area?").
+# about" or "how about", or a preposition before the question word in a fragment of at most
+# two more words ("For which area?"; "In which year was the treaty signed?" stands alone).
 _CONTINUES = re.compile(
-    r"\s*(?:and|but|also|or|so|then|(?:what|how) about|"
-    r"(?:for|by|in|at|to|from|with|of|on|since|until) (?:which|what|whom|whose|when|where)"
-    r")\b",
+    r"\s*(?:(?:and|but|also|or|so|then|(?:what|how) about)\b|"
+    r"(?:for|by|in|at|to|from|with|of|on|since|until)\s+(?:which|what|whom|whose|when|where)"
+    r"(?:\s+[\w’'-]+){0,2}\s*[?.!]*\s*$)",
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z’']+")
