@@ -308,7 +308,7 @@ class Engine:
         if not hits:
             return Answer(question, ""), None
         as_of = None
-        if asks_present(question, earlier) or asks_present(query.searched):
+        if asks_present(question, earlier):
             hits, as_of = _newest_first(index, hits, query)
         passages = [_passage(index, hit, query) for hit in hits[:k]]
         top = passages[0]

@@ -198,7 +198,7 @@ def _definition(question: str) -> re.Pattern | None:
     bracket, then "is", "are", "was" or "were" and an article ("The CSTO (Collective Security
     Treaty Organization) is a ...") or a clause on it ("the Collective Security Council,
     which consists of ..."); None when the question names no such thing."""
-    asked = _DEFINED.search(question)
+    asked = _DEFINED.match(question)
     if asked is None:
         return None
     name = r"\s+".join(re.escape(word) for word in asked.group("name").split())

@@ -22,15 +22,14 @@ _NOW = re.compile(r"\b(now|currently|today|nowadays|presently|at present|these d
 # A question about who or what holds a role now: "Who is the Secretary-General?", "What is
 # the capital ...?", "Who is Secretary-General now?"; not "Who is being ...?" or "What is
 # given ...?", which ask about an event.
+_WHO_OR_WHAT = r"^\s*(?:(?:and|but|so)\s+)?(who|what|which \w+)\s+"
 _PRESENT = re.compile(
-    r"^\s*(?:(?:and|but|so)\s+)?(who|what|which \w+)\s+(is|are)\s+"
+    _WHO_OR_WHAT + r"(is|are)\s+"
     r"(the\s+(current\s+|present\s+|new\s+)?\w|(current|present)\s+\w|.*\b(now|currently)\b)",
     re.I,
 )
 # A question about who or what holds or held a role: "Who was the Secretary-General in 2020?"
-_ROLE = re.compile(
-    r"^\s*(?:(?:and|but|so)\s+)?(who|what|which \w+)\s+(is|are|was|were)\s+the\s+\w", re.I
-)
+_ROLE = re.compile(_WHO_OR_WHAT + r"(is|are|was|were)\s+the\s+\w", re.I)
 # Words that point back at something named earlier ("else": other than what was named).
 _POINTERS = frozenset(
     "it its it's they them their theirs he him his she her this that these those there "
@@ -91,8 +90,8 @@ def asks_present(question: str, history: Sequence[str] = ()) -> bool:
         return False
     if _PRESENT.search(question):
         return True
-    earlier = [text for text in history if isinstance(text, str) and text.strip()]
-    return bool(earlier and _NOW.search(question) and _ROLE.match(earlier[-1]))
+    previous = _latest(history)
+    return bool(previous and _NOW.search(question) and _ROLE.match(previous))
 
 
 def leans_on_history(question: str) -> bool:
@@ -136,15 +135,21 @@ def in_context(question: str, history: Sequence[str]) -> str:
     earlier words disambiguate ("it" is the 2020 videoconference) while the follow-up's
     own ("chaired") still choose the passage.
     """
-    if isinstance(history, str):  # one earlier question given bare
-        history = [history]
-    earlier = [text for text in history if isinstance(text, str) and text.strip()]
-    if not earlier or not leans_on_history(question):
+    previous = _latest(history)
+    if previous is None or not leans_on_history(question):
         return question
-    previous = earlier[-1]
     if named_dates(question) or _NOW.search(question):
         previous = _YEARS.sub(" ", _MONTH_YEAR.sub(" ", _ISO.sub(" ", previous)))
     return f"{' '.join(_content_words(previous))} {question}".strip()
+
+
+def _latest(history: Sequence[str] | str) -> str | None:
+    """The latest earlier question of `history` (oldest first, or one given bare) that has
+    words, or None."""
+    if isinstance(history, str):
+        history = [history]
+    earlier = [text for text in history if isinstance(text, str) and text.strip()]
+    return earlier[-1] if earlier else None
 
 
 def _content_words(text: str) -> list[str]:
