@@ -119,6 +119,18 @@ def test_a_memory_mapped_index_gives_identical_results(request, rows, queries, t
         assert np.array_equal(index.reconstruct_batch(ids), other.reconstruct_batch(ids))
 
 
+def test_a_memory_mapped_ivf_gives_its_rows_as_faiss_decodes_them(approximate, rows, tmp_path):
+    vectors.write(approximate, tmp_path / "v.faiss")
+    mapped = vectors.VectorIndex.load(tmp_path / "v.faiss")
+    in_memory = vectors.VectorIndex.load(tmp_path / "v.faiss", mmap=False)
+    assert vectors.IvfCodes.of(mapped.faiss) is not None  # its codes gathered in one batch
+    ids = np.random.default_rng(2).integers(len(rows), size=700)  # any order, repeats
+    expected = approximate.reconstruct_batch(ids)
+    assert np.array_equal(mapped.rows(ids), expected)
+    assert np.array_equal(in_memory.rows(ids), expected)
+    assert mapped.rows(np.array([], dtype=np.int64)).shape == (0, rows.shape[1])
+
+
 def test_an_unknown_kind_lists_the_valid_ones():
     with pytest.raises(ValueError, match="flat, ivf-sq8"):
         Kind.from_str("hnsw")
