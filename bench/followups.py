@@ -102,7 +102,7 @@ def main() -> None:
             rows, ways[0][1], *(zip(t.ranks, t.sentences) for t in tallies)
         ):
             cells = [f"{'-' if r is None else r}{'*' if s else ''}" for r, s in both]
-            print(f"| {history[-1]} | {row['q']} | {' | '.join(cells)} |")
+            print(f"| {history[-1] if history else ''} | {row['q']} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":

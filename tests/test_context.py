@@ -3,7 +3,9 @@ from __future__ import annotations
 import pytest
 
 from qa.index.lexical import terms
+from qa.search.answers import names_holder
 from qa.search.context import (
+    asked_role,
     asks_present,
     in_context,
     leans_on_history,
@@ -33,6 +35,26 @@ def test_present_questions_about_a_role():
     # Present tense about an event, not a role: the best passage stays first.
     assert not asks_present("Who is being exposed?")
     assert not asks_present("What is given to the troops?")
+
+
+def test_the_role_a_who_question_asks_the_holder_of():
+    assert asked_role("Who was the Secretary-General of the CSTO in 2020?") == "Secretary-General"
+    assert asked_role("Who is the CSTO Secretary General?") == "CSTO Secretary General"
+    assert asked_role("And in 2020?", ["Who is the Secretary-General?"]) == "Secretary-General"
+    # A question ending on a preposition asks for its object, not for a role's holder.
+    assert asked_role("Who was the interview with?") is None
+    assert asked_role("Who chaired the 2020 videoconference?") is None
+    assert asked_role("And in 2020?") is None
+
+
+def test_a_holder_is_a_name_beside_the_role():
+    role, question = "Secretary-General", "Who was the Secretary-General in 2020?"
+    assert names_holder("... as well as CSTO Secretary General Stanislav Zas.", role, question)
+    assert names_holder("Currently, the Secretary-General is Imangali Tasmagambetov.", role)
+    assert names_holder("Stanislav Zas, the CSTO Secretary General, spoke.", role, question)
+    # A role named with no one holding it; a name the question itself gives.
+    assert not names_holder("A Special Representative of CSTO Secretary General on Peace.", role)
+    assert not names_holder("Secretary General Stanislav Zas", role, "Who was Stanislav Zas?")
 
 
 @pytest.mark.parametrize(
@@ -193,6 +215,16 @@ def test_a_follow_up_about_the_present_answers_with_the_newest_article(engine):
     for follow_up in ["And who is it now?", "And now?", "What about today?"]:
         after = engine.answer(follow_up, k=3, history=history)
         assert "Imangali Tasmagambetov" in after.text and after.as_of == "2024-11-28"
+
+
+def test_a_question_about_who_held_a_role_is_answered_by_the_passage_naming_the_holder(engine):
+    # The passage on a new position "of CSTO Secretary General" scores a little higher than
+    # the one naming the Secretary General among the 2020 videoconference's attendees.
+    for question, history in [
+        ("Who was the Secretary-General of the CSTO in 2020?", []),
+        ("And in 2020?", ["Who is the Secretary-General of the CSTO?"]),
+    ]:
+        assert "Stanislav Zas" in engine.answer(question, k=3, history=history).text
 
 
 def test_a_follow_up_opening_with_and_continues_the_earlier_question(engine):

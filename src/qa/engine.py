@@ -23,8 +23,8 @@ from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.ingest.posts import in_first_person, is_signature, signature_name
 from qa.results import Answer, Passage, Source
 from qa.search import confidence
-from qa.search.answers import EXACT_KINDS, Kind, holds, spans
-from qa.search.context import asks_present
+from qa.search.answers import EXACT_KINDS, Kind, holds, names_holder, spans
+from qa.search.context import asked_role, asks_present
 from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
 from qa.search.retrieval import Hit, match, search, sentence_text
@@ -310,6 +310,8 @@ class Engine:
         as_of = None
         if asks_present(question, earlier):
             hits, as_of = _newest_first(index, hits, query)
+        elif (role := asked_role(question, earlier)) is not None:
+            hits = _holder_first(index, hits, role, query)
         passages = [_passage(index, hit, query) for hit in hits[:k]]
         top = passages[0]
         exact = _exact(query, top) if _clear_lead(hits) else None
@@ -449,6 +451,19 @@ def _newest_first(
     equals = [hit for hit in dated if hit.score > dated[0].score - PRESENT_EQUALS]
     newest = min(equals, key=lambda hit: len(sentence_text(index, hit.sentence)))
     return [newest] + [hit for hit in hits if hit is not newest], latest
+
+
+def _holder_first(index: StoredIndex, hits: list[Hit], role: str, query: Query) -> list[Hit]:
+    """For a question asking who holds or held a role ("Who was the Secretary-General in
+    2020?"): among the best hits scoring within `PRESENT_MARGIN` of the first, the first
+    whose answer sentence names someone beside the role ("... CSTO Secretary General
+    Stanislav Zas", "Stanislav Zas, the Secretary General") goes first."""
+    for hit in hits[:PRESENT_CANDIDATES]:
+        if hit.score < hits[0].score - PRESENT_MARGIN:
+            break
+        if names_holder(sentence_text(index, hit.sentence), role, query.searched):
+            return [hit] + [other for other in hits if other is not hit]
+    return hits
 
 
 def _clear_lead(hits: list[Hit]) -> bool:

@@ -207,3 +207,20 @@ def _definition(question: str) -> re.Pattern | None:
         rf"(?:,?\s+(?:is|are|was|were)\s+(?:a|an|the|one)\b|,\s+(?:which|who)\s+\w)",
         re.I,
     )
+
+
+def names_holder(sentence: str, role: str, question: str = "") -> bool:
+    """Whether `sentence` names someone right beside `role`, a name the question does not
+    name: after the role ("CSTO Secretary General Stanislav Zas", "the Secretary-General is
+    Imangali Tasmagambetov") or before it, set off by a comma ("Stanislav Zas, the
+    Secretary General")."""
+    head = "(?i:" + re.escape(re.split(r"[\s-]+", role.strip())[-1]) + ")"
+    named = _named(question)
+    after = rf"\b{head},?\s+(?:(?:is|was)\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+)"
+    before = rf"(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+),\s+(?:[\w'’-]+\s+){{0,4}}?{head}\b"
+    for pattern in (after, before):
+        for match in re.finditer(pattern, sentence, flags=0):
+            words = [w.lower() for w in _WORD.findall(match.group("name"))]
+            if not all(word in named for word in words):
+                return True
+    return False

@@ -94,6 +94,34 @@ def asks_present(question: str, history: Sequence[str] = ()) -> bool:
     return bool(previous and _NOW.search(question) and _ROLE.match(previous))
 
 
+# The role a "who" question asks the holder of: the words after "the", up to a preposition,
+# a time word or the end ("Who was the Secretary-General of the CSTO in 2020?").
+_ROLE_ASKED = re.compile(
+    r"^\s*(?:(?:and|but|so)\s+)?who\s+(?:is|are|was|were)\s+the\s+"
+    r"(?P<role>(?:[\w-]+\s+){0,3}?[\w-]+?)"
+    r"(?=\s+(?:of|in|at|for|on|during|when|from|to|now|currently|today|then)\b|\s*[?,.!]|\s*$)",
+    re.I,
+)
+
+
+# A question ending on a preposition asks for its object: "Who was the interview with?"
+_STRANDED = re.compile(r"\b(to|with|by|for|from|against|towards?|about|at|of|on|in)\W*$", re.I)
+
+
+def asked_role(question: str, history: Sequence[str] = ()) -> str | None:
+    """The role whose holder `question` asks for ("Secretary-General"), or for a follow-up
+    that leans on the latest of `history` ("And in 2020?"), the one that asks; else None."""
+
+    def role(text: str) -> str | None:
+        found = _ROLE_ASKED.match(text)
+        return found.group("role") if found and not _STRANDED.search(text) else None
+
+    if _ROLE_ASKED.match(question) or not leans_on_history(question):
+        return role(question)
+    previous = _latest(history)
+    return role(previous) if previous else None
+
+
 def leans_on_history(question: str) -> bool:
     """Whether `question` cannot stand alone: it points back ("it", "they", "that"), has
     too few terms of its own ("And in 2023?") or names nothing to search for ("Which
