@@ -268,15 +268,13 @@ class IvfCodes:
     memory, another faiss) rows are reconstructed one by one.
     """
 
-    def __init__(self, index: faiss.IndexIVF, words: np.ndarray, starts: np.ndarray) -> None:
-        import faiss
-
+    def __init__(
+        self, index: faiss.IndexIVF, words: np.ndarray, starts: np.ndarray, clusters: np.ndarray
+    ) -> None:
         self._index = index  # holds the mapping that `words` views
         self._words = words  # every code of the mapping, as overlapping rows of 8-byte words
         self._starts = starts  # each row's first word there
-        lists = faiss.vector_to_array(index.direct_map.array) >> 32
-        coarse = index.coarse_code_size()  # the cluster number leads each code sa_decode reads
-        self._clusters = lists.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :coarse].copy()
+        self._clusters = clusters  # each row's cluster number, as the bytes that lead its code
 
     @classmethod
     def of(cls, index: faiss.Index) -> IvfCodes | None:
@@ -287,6 +285,8 @@ class IvfCodes:
         if not isinstance(index, faiss.IndexIVF) or index.ntotal == 0:
             return None
         lists = faiss.downcast_InvertedLists(index.invlists)
+        if not isinstance(lists, faiss.ArrayInvertedLists):
+            return None  # other lists may copy a cluster's codes on each read
         size = lists.code_size  # bytes; each cluster's codes are followed by its int64 ids
         if index.direct_map.type != faiss.DirectMap.Array or size % 8:
             return None
@@ -303,9 +303,11 @@ class IvfCodes:
         )
         first = np.zeros(index.nlist, dtype=np.int64)
         first[filled] = (at - at[0]) // 8
-        place = faiss.vector_to_array(index.direct_map.array)
+        place = faiss.vector_to_array(index.direct_map.array)  # cluster << 32 | place in it
         starts = first[place >> 32] + (place & 0xFFFFFFFF) * width
-        table = cls(index, words, starts)
+        coarse = index.coarse_code_size()  # bytes of the cluster number, little-endian
+        clusters = (place >> 32).astype("<u8").view(np.uint8).reshape(-1, 8)[:, :coarse].copy()
+        table = cls(index, words, starts, clusters)
         sample = np.linspace(0, index.ntotal - 1, min(index.ntotal, 16)).astype(np.int64)
         if not np.array_equal(table.rows(sample), index.reconstruct_batch(sample)):
             return None

@@ -219,7 +219,7 @@ def names_holder(sentence: str, role: str, question: str = "") -> bool:
     after = rf"\b{head},?\s+(?:(?:is|was)\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+)"
     before = rf"(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+),\s+(?:[\w'’-]+\s+){{0,4}}?{head}\b"
     for pattern in (after, before):
-        for match in re.finditer(pattern, sentence, flags=0):
+        for match in re.finditer(pattern, sentence):
             words = [w.lower() for w in _WORD.findall(match.group("name"))]
             if not all(word in named for word in words):
                 return True

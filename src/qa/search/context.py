@@ -102,8 +102,6 @@ _ROLE_ASKED = re.compile(
     r"(?=\s+(?:of|in|at|for|on|during|when|from|to|now|currently|today|then)\b|\s*[?,.!]|\s*$)",
     re.I,
 )
-
-
 # A question ending on a preposition asks for its object: "Who was the interview with?"
 _STRANDED = re.compile(r"\b(to|with|by|for|from|against|towards?|about|at|of|on|in)\W*$", re.I)
 
