@@ -311,7 +311,7 @@ class Engine:
         if asks_present(question, earlier):
             hits, as_of = _newest_first(index, hits, query)
         elif (role := asked_role(question, earlier)) is not None:
-            hits = _holder_first(index, hits, role, query)
+            hits = _holder_first(index, hits, *role, query)
         passages = [_passage(index, hit, query) for hit in hits[:k]]
         top = passages[0]
         exact = _exact(query, top) if _clear_lead(hits) else None
@@ -453,15 +453,17 @@ def _newest_first(
     return [newest] + [hit for hit in hits if hit is not newest], latest
 
 
-def _holder_first(index: StoredIndex, hits: list[Hit], role: str, query: Query) -> list[Hit]:
-    """For a question asking who holds or held a role ("Who was the Secretary-General in
-    2020?"): among the best hits scoring within `PRESENT_MARGIN` of the first, the first
-    whose answer sentence names someone beside the role ("... CSTO Secretary General
-    Stanislav Zas", "Stanislav Zas, the Secretary General") goes first."""
+def _holder_first(
+    index: StoredIndex, hits: list[Hit], role: str, of: str | None, query: Query
+) -> list[Hit]:
+    """For a question asking who holds or held a role ("Who was the Secretary-General of the
+    CSTO in 2020?"): among the best hits scoring within `PRESENT_MARGIN` of the first, the
+    first whose answer sentence names someone right after the role, of what the question
+    says (`names_holder`: "... CSTO Secretary General Stanislav Zas"), goes first."""
     for hit in hits[:PRESENT_CANDIDATES]:
         if hit.score < hits[0].score - PRESENT_MARGIN:
             break
-        if names_holder(sentence_text(index, hit.sentence), role, query.searched):
+        if names_holder(sentence_text(index, hit.sentence), role, of, query.searched):
             return [hit] + [other for other in hits if other is not hit]
     return hits
 

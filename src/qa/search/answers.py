@@ -209,16 +209,25 @@ def _definition(question: str) -> re.Pattern | None:
     )
 
 
-def names_holder(sentence: str, role: str, question: str = "") -> bool:
-    """Whether `sentence` names someone right beside `role`, a name the question does not
-    name: after the role ("CSTO Secretary General Stanislav Zas", "the Secretary-General is
-    Imangali Tasmagambetov") or before it, set off by a comma ("Stanislav Zas, the
-    Secretary General")."""
+def names_holder(sentence: str, role: str, of: str | None = None, question: str = "") -> bool:
+    """Whether `sentence` names someone right after `role` (its last word), a name the
+    question does not give: "Secretary General Stanislav Zas", "the Secretary-General is
+    Imangali Tasmagambetov". When the question says what the role is of (`of`: "CSTO"), the
+    sentence must say so too, before the role or after it with "of": "CSTO Secretary
+    General Stanislav Zas", "President of Kyrgyzstan Talant Mamytov" (a list's "President
+    of Belarus, Alexander Lukashenko" names no president of Kyrgyzstan)."""
     head = "(?i:" + re.escape(re.split(r"[\s-]+", role.strip())[-1]) + ")"
+    holder = r",?\s+(?:(?:is|was)\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+)"
+    if of is None:
+        patterns = [rf"\b{head}{holder}"]
+    else:
+        whose = "(?i:" + re.escape(of) + ")"
+        patterns = [
+            rf"\b{whose}\s+(?:[\w-]+\s+){{0,2}}?{head}{holder}",
+            rf"\b{head}\s+of\s+(?:the\s+)?{whose}{holder}",
+        ]
     named = _named(question)
-    after = rf"\b{head},?\s+(?:(?:is|was)\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+)"
-    before = rf"(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+),\s+(?:[\w'’-]+\s+){{0,4}}?{head}\b"
-    for pattern in (after, before):
+    for pattern in patterns:
         for match in re.finditer(pattern, sentence):
             words = [w.lower() for w in _WORD.findall(match.group("name"))]
             if not all(word in named for word in words):

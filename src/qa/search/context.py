@@ -95,10 +95,12 @@ def asks_present(question: str, history: Sequence[str] = ()) -> bool:
 
 
 # The role a "who" question asks the holder of: the words after "the", up to a preposition,
-# a time word or the end ("Who was the Secretary-General of the CSTO in 2020?").
+# a time word or the end, and what it is a role of when a name follows "of" ("Who was the
+# Secretary-General of the CSTO in 2020?": "Secretary-General", "CSTO").
 _ROLE_ASKED = re.compile(
     r"^\s*(?:(?:and|but|so)\s+)?who\s+(?:is|are|was|were)\s+the\s+"
     r"(?P<role>(?:[\w-]+\s+){0,3}?[\w-]+?)"
+    r"(?:\s+of\s+(?:the\s+)?(?P<of>(?-i:[A-Z][\w'’.-]*)(?:\s+(?-i:[A-Z][\w'’.-]*))*))?"
     r"(?=\s+(?:of|in|at|for|on|during|when|from|to|now|currently|today|then)\b|\s*[?,.!]|\s*$)",
     re.I,
 )
@@ -106,13 +108,16 @@ _ROLE_ASKED = re.compile(
 _STRANDED = re.compile(r"\b(to|with|by|for|from|against|towards?|about|at|of|on|in)\W*$", re.I)
 
 
-def asked_role(question: str, history: Sequence[str] = ()) -> str | None:
-    """The role whose holder `question` asks for ("Secretary-General"), or for a follow-up
-    that leans on the latest of `history` ("And in 2020?"), the one that asks; else None."""
+def asked_role(question: str, history: Sequence[str] = ()) -> tuple[str, str | None] | None:
+    """The role whose holder `question` asks for and what it is a role of, if it says
+    (("Secretary-General", "CSTO")); for a follow-up that leans on the latest of `history`
+    ("And in 2020?"), the one that asks; else None."""
 
-    def role(text: str) -> str | None:
+    def role(text: str) -> tuple[str, str | None] | None:
         found = _ROLE_ASKED.match(text)
-        return found.group("role") if found and not _STRANDED.search(text) else None
+        if found is None or _STRANDED.search(text):
+            return None
+        return found.group("role"), found.group("of")
 
     if _ROLE_ASKED.match(question) or not leans_on_history(question):
         return role(question)
