@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from qa.index.lexical import terms
-from qa.search.answers import names_holder
+from qa.search.answers import holder, names_holder
 from qa.search.context import (
     asked_role,
     asks_present,
@@ -244,6 +244,15 @@ def test_a_question_about_who_held_a_role_is_answered_by_the_passage_naming_the_
     # A list of presidents in a 2024 article does not displace the 2020 one.
     answer = engine.answer("Who was the president of Kyrgyzstan in 2020?", k=3)
     assert "Talant Mamytov" in answer.text
+
+
+def test_the_holder_of_a_role_is_the_answer_words(engine):
+    answer = engine.answer("Who was the Secretary-General of the CSTO in 2020?", k=3)
+    assert answer.exact == "Stanislav Zas"
+    offset = answer.exact_start - answer.start
+    assert answer.text[offset : offset + len(answer.exact)] == answer.exact
+    assert answer.exact_end - answer.exact_start == len(answer.exact)
+    assert holder("the quarterback Peyton Manning's season", "quarterback") == (16, 30)
 
 
 def test_a_follow_up_opening_with_and_continues_the_earlier_question(engine):

@@ -23,7 +23,7 @@ from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.ingest.posts import in_first_person, is_signature, signature_name
 from qa.results import Answer, Passage, Source
 from qa.search import confidence
-from qa.search.answers import EXACT_KINDS, Kind, holds, names_holder, spans
+from qa.search.answers import EXACT_KINDS, Kind, holder, holds, names_holder, spans
 from qa.search.context import asked_role, asks_present
 from qa.search.filters import PassageFilter
 from qa.search.query import Mode, Query, SearchParams
@@ -242,7 +242,9 @@ class Engine:
         the answer holds as of (`Answer.as_of`). When the question asks for a date or a
         number, the answer sentence holds exactly one such phrase it did not name, and the
         first passage leads the second clearly, `Answer.exact` gives those words and their
-        offsets.
+        offsets. A question asking who holds or held a role ("Who was the Secretary-General of
+        the CSTO in 2020?") puts first, of the nearly equal best, a passage whose answer
+        sentence names someone right after the role, and that name is `Answer.exact`.
 
         Args:
             question: what to answer.
@@ -308,13 +310,16 @@ class Engine:
         if not hits:
             return Answer(question, ""), None
         as_of = None
+        role = asked_role(question, earlier)
         if asks_present(question, earlier):
             hits, as_of = _newest_first(index, hits, query)
-        elif (role := asked_role(question, earlier)) is not None:
+        elif role is not None:
             hits = _holder_first(index, hits, *role, query)
         passages = [_passage(index, hit, query) for hit in hits[:k]]
         top = passages[0]
         exact = _exact(query, top) if _clear_lead(hits) else None
+        if exact is None and role is not None:
+            exact = holder(top.sentence, *role, query.searched)  # the name beside the role
         signals = confidence.signals(
             question,
             match(index, hits[0], query),

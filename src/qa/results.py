@@ -71,8 +71,10 @@ class Answer:
         passages: the passages, best first.
         source, start, end: where `text` stands: the file and its offsets in that document's
             text (None when nothing was found).
-        exact: the words inside `text` that answer the question (a date, a number), given
-            only when the sentence holds exactly one such phrase; else None.
+        exact: the words inside `text` that answer the question: a date or a number, when
+            the sentence holds exactly one such phrase; the name of a role's holder, when
+            the question asks who holds the role and the sentence names someone right after
+            it; else None.
         exact_start, exact_end: the offsets of `exact` in the document's text, so that
             `text[exact_start - start : exact_end - start] == exact`; None without it.
         as_of: for a question about the present ("Who is the ...?"), the date of the

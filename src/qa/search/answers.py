@@ -210,26 +210,35 @@ def _definition(question: str) -> re.Pattern | None:
 
 
 def names_holder(sentence: str, role: str, of: str | None = None, question: str = "") -> bool:
-    """Whether `sentence` names someone right after `role` (its last word), a name the
+    """Whether `sentence` names someone right after `role` (`holder`)."""
+    return holder(sentence, role, of, question) is not None
+
+
+def holder(
+    sentence: str, role: str, of: str | None = None, question: str = ""
+) -> tuple[int, int] | None:
+    """Where, in `sentence`, a name right after `role` (its last word) stands, a name the
     question does not give: "Secretary General Stanislav Zas", "the Secretary-General is
     Imangali Tasmagambetov". When the question says what the role is of (`of`: "CSTO"), the
     sentence must say so too, before the role or after it with "of": "CSTO Secretary
     General Stanislav Zas", "President of Kyrgyzstan Talant Mamytov" (a list's "President
-    of Belarus, Alexander Lukashenko" names no president of Kyrgyzstan)."""
+    of Belarus, Alexander Lukashenko" names no president of Kyrgyzstan). None without one."""
     head = "(?i:" + re.escape(re.split(r"[\s-]+", role.strip())[-1]) + ")"
-    holder = r",?\s+(?:(?:is|was)\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+)"
+    name = r",?\s+(?:(?:is|was)\s+)?(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)+)"
     if of is None:
-        patterns = [rf"\b{head}{holder}"]
+        patterns = [rf"\b{head}{name}"]
     else:
         whose = "(?i:" + re.escape(of) + ")"
         patterns = [
-            rf"\b{whose}\s+(?:[\w-]+\s+){{0,2}}?{head}{holder}",
-            rf"\b{head}\s+of\s+(?:the\s+)?{whose}{holder}",
+            rf"\b{whose}\s+(?:[\w-]+\s+){{0,2}}?{head}{name}",
+            rf"\b{head}\s+of\s+(?:the\s+)?{whose}{name}",
         ]
     named = _named(question)
     for pattern in patterns:
         for match in re.finditer(pattern, sentence):
             words = [w.lower() for w in _WORD.findall(match.group("name"))]
             if not all(word in named for word in words):
-                return True
-    return False
+                start = match.start("name")
+                # A possessive or a full stop is not part of the name ("Manning's").
+                return start, start + len(_TRAILING.sub("", match.group("name")))
+    return None
