@@ -244,6 +244,9 @@ def test_a_question_about_who_held_a_role_is_answered_by_the_passage_naming_the_
     # A list of presidents in a 2024 article does not displace the 2020 one.
     answer = engine.answer("Who was the president of Kyrgyzstan in 2020?", k=3)
     assert "Talant Mamytov" in answer.text
+    # Asked again of 2020 after 2024: the holder named in an article of the year asked.
+    history = ["Who was the president of Kyrgyzstan in 2024?"]
+    assert engine.answer("And in 2020?", k=3, history=history).exact == "Talant Mamytov"
 
 
 def test_the_holder_of_a_role_is_the_answer_words(engine):

@@ -314,7 +314,7 @@ class Engine:
         if asks_present(question, earlier):
             hits, as_of = _newest_first(index, hits, query)
         elif role is not None:
-            hits = _holder_first(index, hits, *role, query)
+            hits = _holder_first(index, hits, *role, query, preferred)
         passages = [_passage(index, hit, query) for hit in hits[:k]]
         top = passages[0]
         exact = _exact(query, top) if _clear_lead(hits) else None
@@ -459,18 +459,30 @@ def _newest_first(
 
 
 def _holder_first(
-    index: StoredIndex, hits: list[Hit], role: str, of: str | None, query: Query
+    index: StoredIndex,
+    hits: list[Hit],
+    role: str,
+    of: str | None,
+    query: Query,
+    dated: np.ndarray | None = None,
 ) -> list[Hit]:
     """For a question asking who holds or held a role ("Who was the Secretary-General of the
-    CSTO in 2020?"): among the best hits scoring within `PRESENT_MARGIN` of the first, the
-    first whose answer sentence names someone right after the role, of what the question
-    says (`names_holder`: "... CSTO Secretary General Stanislav Zas"), goes first."""
-    for hit in hits[:PRESENT_CANDIDATES]:
-        if hit.score < hits[0].score - PRESENT_MARGIN:
-            break
-        if names_holder(sentence_text(index, hit.sentence), role, of, query.searched):
-            return [hit] + [other for other in hits if other is not hit]
-    return hits
+    CSTO in 2020?"): among the best hits scoring within `PRESENT_MARGIN` of the first, those
+    whose answer sentence names someone right after the role, of what the question says
+    (`names_holder`: "... CSTO Secretary General Stanislav Zas"), and of those the first of
+    an article dated as the question says (`dated`, a mask over passages), else the first,
+    goes first: the holder then, not the holder of another year."""
+    named = [
+        hit
+        for hit in hits[:PRESENT_CANDIDATES]
+        if hit.score >= hits[0].score - PRESENT_MARGIN
+        and names_holder(sentence_text(index, hit.sentence), role, of, query.searched)
+    ]
+    if not named:
+        return hits
+    then = [hit for hit in named if dated is not None and dated[hit.passage]]
+    first = (then or named)[0]
+    return [first] + [hit for hit in hits if hit is not first]
 
 
 def _clear_lead(hits: list[Hit]) -> bool:
