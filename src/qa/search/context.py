@@ -22,7 +22,8 @@ _NOW = re.compile(r"\b(now|currently|today|nowadays|presently|at present|these d
 # A question about who or what holds a role now: "Who is the Secretary-General?", "What is
 # the capital ...?", "Who is Secretary-General now?"; not "Who is being ...?" or "What is
 # given ...?", which ask about an event.
-_WHO_OR_WHAT = r"^\s*(?:(?:and|but|so)\s+)?(who|what|which \w+)\s+"
+_OPENING = r"^\s*(?:(?:and|but|so)\s+)?"  # a question may open as a continuation
+_WHO_OR_WHAT = _OPENING + r"(who|what|which \w+)\s+"
 _PRESENT = re.compile(
     _WHO_OR_WHAT + r"(is|are)\s+"
     r"(the\s+(current\s+|present\s+|new\s+)?\w|(current|present)\s+\w|.*\b(now|currently)\b)",
@@ -98,7 +99,7 @@ def asks_present(question: str, history: Sequence[str] = ()) -> bool:
 # a time word or the end, and what it is a role of when a name follows "of" ("Who was the
 # Secretary-General of the CSTO in 2020?": "Secretary-General", "CSTO").
 _ROLE_ASKED = re.compile(
-    r"^\s*(?:(?:and|but|so)\s+)?who\s+(?:is|are|was|were)\s+the\s+"
+    _OPENING + r"who\s+(?:is|are|was|were)\s+the\s+"
     r"(?P<role>(?:[\w-]+\s+){0,3}?[\w-]+?)"
     r"(?:\s+of\s+(?:the\s+)?(?P<of>(?-i:[A-Z][\w'’.-]*)(?:\s+(?-i:[A-Z][\w'’.-]*))*))?"
     r"(?=\s+(?:of|in|at|for|on|during|when|from|to|now|currently|today|then)\b|\s*[?,.!]|\s*$)",
