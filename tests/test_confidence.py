@@ -167,6 +167,10 @@ def test_signals_compare_question_and_answer_not_the_question_alone():
     # The year a question names may be the article's date rather than in the sentence.
     dated = signals("Who spoke in 2024?", match, "Summit", "", "Tokayev spoke.", 0, "2024-11-28")
     assert dated.missing_numbers == 0.0
+    # ... or named relative to it.
+    ahead = signals("Who chairs in 2025?", match, "", "", "Next year, Kyrgyzstan.", 0, "2024-11-28")
+    assert ahead.missing_numbers == 0.0
+    assert signals("Who chairs in 2025?", match, "", "", "Kyrgyzstan.", 0, "2024").missing_numbers
 
 
 def test_confidence_in_words():

@@ -151,6 +151,19 @@ def test_a_year_in_the_question_moves_the_article_of_that_year_up(engine):
     assert after.passages[0].date.startswith("2024")
 
 
+def test_a_year_the_article_calls_next_year_counts_as_named(engine):
+    # The 2024 reports say "Next year, the presidency of the CSTO will pass to the Kyrgyz
+    # Republic."; no article is dated 2025.
+    question = "Which country holds the CSTO presidency in 2025?"
+    result = engine.answer(question, k=5)
+    assert "Kyrgyz Republic" in result.text and "next year" in result.text.lower()
+    assert result.found
+    # A follow-up carries the year; an explicit year in a sentence is matched as before.
+    earlier = ["Which country chaired the CSTO in 2024?"]
+    assert "Kyrgyz Republic" in engine.answer("And in 2025?", k=5, history=earlier).text
+    assert "plans for 2025" in engine.answer("What did Japarov plan for 2025?", k=5).text
+
+
 def test_a_date_that_is_no_date_is_no_preference(engine):
     assert engine.answer("What happened on 2024-13-45?", k=2, history="And then?").passages
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.dates import iso_date
+from qa.dates import iso_date, spoken_dates
 from qa.ingest.corpus import Document
-from qa.search.filters import PassageFilter, date_bounds, in_date_range
+from qa.search.filters import PassageFilter, SpokenDates, date_bounds, in_date_range
 
 
 def _document(source: str, date: str | None) -> Document:
@@ -79,3 +79,27 @@ def test_dates_written_out_are_read_at_their_precision(written, iso):
 def test_ambiguous_or_impossible_dates_are_refused(written):
     with pytest.raises(ValueError, match="is not a date"):
         iso_date(written)
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "named"),
+    [
+        ("Next year, the presidency will pass to the Kyrgyz Republic.", "2024-11-28", ["2025"]),
+        ("Output rose last year and will rise next year.", "2024", ["2023", "2025"]),
+        ("Prices fell last month.", "2024-01-05", ["2023-12"]),
+        ("Prices fell last month.", "2024", []),  # the article's month is not known
+        ("Over the last year, and the next year too.", "2024-11-28", []),  # spans, not dates
+        ("Next year, the presidency will pass.", None, []),  # an undated article
+    ],
+)
+def test_dates_named_relative_to_the_article_are_read_against_its_date(text, written, named):
+    assert spoken_dates(text, written) == named
+
+
+def test_sentences_naming_a_date_are_found_by_any_overlapping_date():
+    spoken = SpokenDates([(4, "2025"), (9, "2023-12"), (4, "2023")])
+    assert spoken.naming(["2025"]).tolist() == [4]
+    assert spoken.naming(["2025-03"]).tolist() == [4]  # a month of the year named
+    assert spoken.naming(["2023"]).tolist() == [4, 9]
+    assert spoken.naming(["2024", "2024-13"]).tolist() == []
+    assert SpokenDates().naming(["2025"]).tolist() == []

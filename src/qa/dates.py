@@ -88,6 +88,30 @@ def iso_date(value: object) -> str:
     )
 
 
+# A time named relative to when the text was written: "next year", "last month". Not after
+# "the" ("the next year", "over the last month": a span of time, or the story's own time).
+_RELATIVE = re.compile(r"(?<!\bthe )\b(?P<which>next|last) (?P<unit>year|month)\b", re.IGNORECASE)
+
+
+def spoken_dates(text: str, date: str | None) -> list[str]:
+    """The dates `text` names relative to `date`, the day it was written (ISO, partial or
+    None), each once in order of mention: "next year" in an article dated 2024-11-28 is
+    "2025", "last month" "2024-10". A month needs a date that gives its month."""
+    written = date_or_none(date)
+    if written is None or not _RELATIVE.search(text):
+        return []
+    year, month = int(written[:4]), int(written[5:7]) if len(written) > 4 else None
+    found = []
+    for match in _RELATIVE.finditer(text):
+        step = 1 if match["which"].lower() == "next" else -1
+        if match["unit"].lower() == "year":
+            found.append(f"{year + step:04d}")
+        elif month is not None:
+            number = year * 12 + month - 1 + step
+            found.append(f"{number // 12:04d}-{number % 12 + 1:02d}")
+    return list(dict.fromkeys(found))
+
+
 def _number(digits: str | None) -> int | None:
     return None if digits is None else int(digits)
 

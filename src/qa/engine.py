@@ -25,7 +25,7 @@ from qa.results import Answer, Passage, Source
 from qa.search import confidence
 from qa.search.answers import EXACT_KINDS, Kind, holder, holds, names_holder, spans
 from qa.search.context import asked_role, asks_present
-from qa.search.filters import PassageFilter
+from qa.search.filters import PassageFilter, SpokenDates
 from qa.search.query import Mode, Query, SearchParams
 from qa.search.retrieval import Hit, match, search, sentence_text
 from qa.settings import Settings
@@ -79,6 +79,7 @@ class _Loaded:
     index: StoredIndex
     embedder: Embedder
     filter: PassageFilter
+    spoken: SpokenDates
     confidence_model: confidence.Model
     recent: _Recent = field(default_factory=lambda: _Recent(RECENT_QUESTIONS))
 
@@ -306,7 +307,8 @@ class Engine:
         # More passages than asked for: the top one's margin needs the second, and a
         # question about the present chooses among the first few, whatever `k` is.
         depth = max(k, PRESENT_CANDIDATES)
-        hits = search(index, query, depth, self.params, allowed, preferred, topic)
+        named = loaded.spoken.naming(query.dates)
+        hits = search(index, query, depth, self.params, allowed, preferred, topic, named)
         if not hits:
             return Answer(question, ""), None
         as_of = None
@@ -364,7 +366,8 @@ class Engine:
             texts[-1], loaded.embedder, texts[:-1]
         )
         preferred = _dated(loaded.filter, previous.dates)
-        hits = search(loaded.index, previous, 1, self.params, allowed, preferred)
+        named = loaded.spoken.naming(previous.dates)
+        hits = search(loaded.index, previous, 1, self.params, allowed, preferred, None, named)
         if not hits:
             return None
         document = loaded.index.documents[loaded.index.passages[hits[0].passage].doc]
@@ -400,6 +403,7 @@ class Engine:
             index,
             embedder,
             PassageFilter(index.documents, index.passage_owners),
+            SpokenDates.of(index),
             confidence.default_models().for_corpus(index.passage_chars),
         )
 

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
+from qa.dates import spoken_dates
 from qa.index.lexical import content_terms
 from qa.search.retrieval import Match
 
@@ -70,6 +71,7 @@ class Signals:
             question words left out) found in the top passage or its title.
         sentence_coverage: the same share in the answer sentence.
         missing_numbers: share of the question's numbers that neither the answer sentence
+            (with the years and months it names relative to the article's date: "next year")
             nor the article's title and date contain (0 when the question has none).
         missing_names: share of the question's capitalised words (its first word aside) that
             neither the answer sentence nor the article title contains (0 when it has none).
@@ -114,7 +116,9 @@ def signals(
         sentence_maxsim=match.sentence_maxsim,
         passage_coverage=_coverage(wanted, f"{title}\n{passage}"),
         sentence_coverage=_coverage(wanted, sentence),
-        missing_numbers=_missing_numbers(question, f"{title}\n{date or ''}\n{sentence}"),
+        missing_numbers=_missing_numbers(
+            question, "\n".join([title, date or "", *spoken_dates(sentence, date), sentence])
+        ),
         missing_names=_missing_names(question, f"{title}\n{sentence}"),
         negation_mismatch=float(
             not _YES_NO.match(question) and _negated(question) != _negated(sentence)

@@ -10,7 +10,8 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from qa.dates import date_bounds, date_range
+from qa.dates import date_bounds, date_range, spoken_dates
+from qa.index.generation import StoredIndex
 from qa.ingest.corpus import Document
 
 _UNDATED = ("9999-99-99", "0000-00-00")  # first > last: in no range
@@ -57,6 +58,50 @@ class PassageFilter:
         if date_to is not None:
             keep &= self._first <= date_bounds(date_to)[1]
         return keep[self._owners]
+
+
+class SpokenDates:
+    """The sentences that name a date relative to their article's date ("next year" in an
+    article dated 2024-11-28 names 2025: `qa.dates.spoken_dates`).
+
+    Args:
+        named: (sentence number, date) for each such date a sentence names.
+    """
+
+    def __init__(self, named: Sequence[tuple[int, str]] = ()) -> None:
+        self._sentences = np.array([sentence for sentence, _ in named], dtype=np.int64)
+        bounds = [date_bounds(date) for _, date in named]
+        self._first = np.array([first for first, _ in bounds], dtype="U10")
+        self._last = np.array([last for _, last in bounds], dtype="U10")
+
+    @classmethod
+    def of(cls, index: StoredIndex) -> SpokenDates:
+        """Those of `index`, read from the sentences of its dated articles that name any."""
+        speaking = [
+            number
+            for number, document in enumerate(index.documents)
+            if document.date and spoken_dates(document.text, document.date)
+        ]  # most articles name no such time: their sentences are not read
+        named = []
+        for passage in np.flatnonzero(np.isin(index.passage_owners, speaking)).tolist():
+            document = index.documents[index.passages[passage].doc]
+            for row in range(index.first_sentence[passage], index.first_sentence[passage + 1]):
+                _, start, end = index.sentences[row].tolist()
+                text = document.text[start:end]
+                named += [(row, date) for date in spoken_dates(text, document.date)]
+        return cls(named)
+
+    def naming(self, dates: Sequence[str]) -> np.ndarray:
+        """The numbers of the sentences that name any of `dates` (ISO, partial or whole; a
+        question's "2024-13" names no date and no sentence)."""
+        naming = np.zeros(len(self._sentences), dtype=bool)
+        for date in dates:
+            try:
+                first, last = date_bounds(date)
+            except ValueError:
+                continue
+            naming |= (self._first <= last) & (self._last >= first)
+        return np.unique(self._sentences[naming])
 
 
 def in_date_range(date: str | None, date_from: str | None, date_to: str | None) -> bool:

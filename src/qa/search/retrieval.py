@@ -146,6 +146,7 @@ def search(
     allowed: np.ndarray | None = None,
     preferred: np.ndarray | None = None,
     topic: np.ndarray | None = None,
+    named: np.ndarray | None = None,
 ) -> list[Hit]:
     """The best `k` distinct passages for a question, best first.
 
@@ -160,6 +161,10 @@ def search(
             articles dated when the question says), or None.
         topic: a boolean mask over passages that `params.topic` moves up (for a
             follow-up, the article that answered the question before it), or None.
+        named: the numbers of the sentences that name the question's date relative to
+            their article's ("next year" in an article of 2024, asked about 2025), or None.
+            Such a sentence gets `params.dated`, and so does its passage, as if its article
+            were dated then, when it is the passage's best sentence.
     """
     ranked = rank(index, query, params, allowed)
     if ranked is None:
@@ -170,7 +175,15 @@ def search(
     moved = [(mask, bonus) for mask, bonus in preferences if mask is not None and bonus]
     for mask, bonus in moved:
         scores = scores + bonus * mask[found.passages]
-    if moved:
+    reorder = bool(moved)
+    if named is not None and len(named) and params.dated:
+        naming = np.isin(found.sentences, named)  # over the candidates' sentences
+        if naming.any():
+            scores, sentence_scores = _named_dates(
+                found, naming, preferred, params.dated, scores, sentence_scores
+            )
+            reorder = True
+    if reorder:
         order = np.argsort(-scores, kind="stable")
     # The sentences of the passages that may be shown or reranked, read once for the rules
     # below.
@@ -245,6 +258,26 @@ def _readings(query: Query, params: SearchParams) -> list[tuple[Query, float]]:
     if query.asked is not None and params.asked:
         readings.append((query.asked, params.asked))
     return readings
+
+
+def _named_dates(
+    found: Candidates,
+    naming: np.ndarray,
+    preferred: np.ndarray | None,
+    bonus: float,
+    scores: np.ndarray,
+    sentence_scores: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passage and sentence scores with `bonus` added to each sentence that names the
+    question's date relative to its article's (`naming`, over `found.sentences`), and to
+    its passage, as if the article were dated then (unless it is: `preferred`), when that
+    sentence is the passage's best."""
+    sentence_scores = sentence_scores + bonus * naming
+    best = np.lexsort((-sentence_scores, found.owner))[found.groups]
+    dated = naming[best]
+    if preferred is not None:
+        dated &= ~preferred[found.passages]
+    return scores + bonus * dated, sentence_scores
 
 
 def _below_signatures(
