@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.search.answers import Kind, expected, holds, spans
+from qa.search.answers import Kind, counts, expected, holds, spans
 
 
 @pytest.mark.parametrize(
@@ -83,6 +83,27 @@ def test_a_definition_says_what_the_named_thing_is():
     assert holds("They met at the CSTO, which was founded in 2002.", Kind.DEFINITION, question)
     assert not holds("The CSTO is governed by a council.", Kind.DEFINITION, question)
     assert not holds("The NATO is an alliance.", Kind.DEFINITION, question)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "counted"),
+    [
+        ("How many documents were signed?", "In total, 14 documents were signed.", True),
+        ("How many Grammys has she won?", "She has won five Grammy Awards.", True),
+        ("How many troops does the CSTO have?", "The CSTO held about 60 events.", False),
+        ("How many times did they win?", "They won in 1990 and lost 3 finals.", False),
+        ("How much did it cost?", "It cost $5 million in all.", True),  # counts nothing
+    ],
+)
+def test_a_number_answers_how_many_only_when_it_counts_what_is_asked(question, sentence, counted):
+    (span,) = spans(sentence, Kind.NUMBER, question)[-1:]
+    assert counts(sentence, span, question) is counted
+
+
+def test_no_exact_words_for_a_number_that_counts_something_else(engine):
+    # The answer sentence's only number counts events, not troops.
+    result = engine.answer("How many troops does the CSTO have?", k=3)
+    assert "60 events" in result.text and result.exact is None
 
 
 def test_a_question_asking_what_a_thing_is_is_answered_by_its_definition(engine):

@@ -23,7 +23,7 @@ from qa.ingest.corpus import DEFAULT_MAX_BYTES, Document
 from qa.ingest.posts import in_first_person, is_signature, signature_name
 from qa.results import Answer, Passage, Source
 from qa.search import confidence
-from qa.search.answers import EXACT_KINDS, Kind, holder, holds, names_holder, spans
+from qa.search.answers import EXACT_KINDS, Kind, counts, holder, holds, names_holder, spans
 from qa.search.context import asked_role, asks_present
 from qa.search.filters import PassageFilter, SpokenDates
 from qa.search.query import Mode, Query, SearchParams
@@ -241,9 +241,9 @@ class Engine:
         preference, not a filter). A question about the present ("Who is the ...?") puts
         the newest dated article among the nearly equal best first and says which date
         the answer holds as of (`Answer.as_of`). When the question asks for a date or a
-        number, the answer sentence holds exactly one such phrase it did not name, and the
-        first passage leads the second clearly, `Answer.exact` gives those words and their
-        offsets. A question asking who holds or held a role ("Who was the Secretary-General of
+        number, the answer sentence holds exactly one such phrase it did not name (and,
+        asked "how many" of something, one that counts it), and the first passage leads the
+        second clearly, `Answer.exact` gives those words and their offsets. A question asking who holds or held a role ("Who was the Secretary-General of
         the CSTO in 2020?") puts first, of the nearly equal best, a passage whose answer
         sentence names someone right after the role, and that name is `Answer.exact`.
 
@@ -498,11 +498,13 @@ def _clear_lead(hits: list[Hit]) -> bool:
 def _exact(query: Query, top: Passage) -> tuple[int, int] | None:
     """Where, in the answer sentence, the words that answer the question stand: only for a
     date or a number, and only when the sentence holds exactly one such phrase that the
-    question does not name."""
+    question does not name (and, asked "how many" of something, that counts it: `counts`)."""
     if query.kind not in EXACT_KINDS:
         return None
     found = spans(top.sentence, query.kind, query.searched)
-    return found[0] if len(found) == 1 else None
+    if len(found) != 1 or not counts(top.sentence, found[0], query.searched):
+        return None
+    return found[0]
 
 
 def _readable(question: str) -> str:

@@ -72,7 +72,8 @@ class Answer:
         source, start, end: where `text` stands: the file and its offsets in that document's
             text (None when nothing was found).
         exact: the words inside `text` that answer the question: a date or a number, when
-            the sentence holds exactly one such phrase; the name of a role's holder, when
+            the sentence holds exactly one such phrase (asked "how many" of something,
+            one that counts it); the name of a role's holder, when
             the question asks who holds the role and the sentence names someone right after
             it; else None.
         exact_start, exact_end: the offsets of `exact` in the document's text, so that

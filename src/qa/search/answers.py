@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from enum import Enum
 from functools import lru_cache
 
+from qa.index.lexical import content_terms
+
 
 class Kind(Enum):
     """The kind of words that answer a question."""
@@ -183,6 +185,30 @@ def _spans(sentence: str, kind: Kind, question: str) -> Iterator[tuple[int, int]
         ):
             continue  # one capitalised word opening a sentence may be any word
         yield start, end
+
+
+def counts(sentence: str, span: tuple[int, int], question: str) -> bool:
+    """Whether the number at `span` of `sentence` counts what `question` asks how many of:
+    one of the (up to two) words after "how many" in the question, stemmed, stands among
+    the three words after the number ("How many documents were signed?": "14 documents were
+    signed", not "about 60 events" for "How many troops ...?"). True for a question that
+    does not ask "how many" of something."""
+    counted = _counted(question)
+    if not counted:
+        return True
+    after = " ".join(_WORD.findall(sentence, span[1])[:3])
+    return not counted.isdisjoint(content_terms(after))
+
+
+@lru_cache(maxsize=64)
+def _counted(question: str) -> frozenset[str]:
+    """The stemmed content words among the two after "how many" in `question` (none when it
+    does not ask so)."""
+    match = _HOW_MANY.search(question)
+    return content_terms(" ".join(match.group("things").split()[:2])) if match else frozenset()
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+(?P<things>[^?.!,;:]+)", re.I)
 
 
 @lru_cache(maxsize=64)
