@@ -93,6 +93,7 @@ def test_a_definition_says_what_the_named_thing_is():
         ("How many troops does the CSTO have?", "The CSTO held about 60 events.", False),
         ("How many times did they win?", "They won in 1990 and lost 3 finals.", False),
         ("How much did it cost?", "It cost $5 million in all.", True),  # counts nothing
+        ("And how many in 2024?", "In total, 14 documents were signed.", True),  # names none
     ],
 )
 def test_a_number_answers_how_many_only_when_it_counts_what_is_asked(question, sentence, counted):

@@ -237,14 +237,16 @@ class Engine:
     ) -> Answer:
         """The best `k` passages for `question`, best first, and the answer sentence.
 
-        A question naming a year or month moves passages of articles dated then up (a
-        preference, not a filter). A question about the present ("Who is the ...?") puts
-        the newest dated article among the nearly equal best first and says which date
-        the answer holds as of (`Answer.as_of`). When the question asks for a date or a
-        number, the answer sentence holds exactly one such phrase it did not name (and,
-        asked "how many" of something, one that counts it), and the first passage leads the
-        second clearly, `Answer.exact` gives those words and their offsets. A question asking who holds or held a role ("Who was the Secretary-General of
-        the CSTO in 2020?") puts first, of the nearly equal best, a passage whose answer
+        A question naming a year or month moves passages of articles dated then up, and
+        sentences that name it relative to their article's date ("next year") with their
+        passages (a preference, not a filter). A question about the present ("Who is the
+        ...?") puts the newest dated article among the nearly equal best first and says
+        which date the answer holds as of (`Answer.as_of`). When the question asks for a
+        date or a number, the answer sentence holds exactly one such phrase it did not name
+        (and, asked "how many" of something, one that counts it), and the first passage
+        leads the second clearly, `Answer.exact` gives those words and their offsets. A
+        question asking who holds or held a role ("Who was the Secretary-General of the
+        CSTO in 2020?") puts first, of the nearly equal best, a passage whose answer
         sentence names someone right after the role, and that name is `Answer.exact`.
 
         Args:

@@ -202,10 +202,14 @@ def counts(sentence: str, span: tuple[int, int], question: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _counted(question: str) -> frozenset[str]:
-    """The stemmed content words among the two after "how many" in `question` (none when it
-    does not ask so)."""
+    """The stemmed content words among the two after "how many" in `question`, numbers
+    left out; none when it does not ask so, or names nothing right after ("How many in
+    2024?", "How many of them ...?")."""
     match = _HOW_MANY.search(question)
-    return content_terms(" ".join(match.group("things").split()[:2])) if match else frozenset()
+    words = match.group("things").split()[:2] if match else []
+    if not words or not content_terms(words[0]):
+        return frozenset()
+    return frozenset(term for term in content_terms(" ".join(words)) if not term.isdigit())
 
 
 _HOW_MANY = re.compile(r"\bhow many\s+(?P<things>[^?.!,;:]+)", re.I)
