@@ -11,6 +11,7 @@ from qa.search.context import (
     leans_on_history,
     named_dates,
     names_something,
+    with_years,
 )
 from qa.search.query import Query, SearchParams
 
@@ -162,6 +163,37 @@ def test_a_year_the_article_calls_next_year_counts_as_named(engine):
     earlier = ["Which country chaired the CSTO in 2024?"]
     assert "Kyrgyz Republic" in engine.answer("And in 2025?", k=5, history=earlier).text
     assert "plans for 2025" in engine.answer("What did Japarov plan for 2025?", k=5).text
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "read"),
+    [
+        ("And the year before?", ["Where was the 2024 session held?"], "And in 2023?"),
+        (
+            "What about two years later?",
+            ["Who spoke in 2020?", "Who chaired it?"],
+            "What about in 2022?",
+        ),
+        ("And the next year?", ["Who chaired in November 2023?"], "And in 2024?"),
+        # Each earlier question's own relative year is read first.
+        (
+            "And the year after that?",
+            ["Who chaired in 2021?", "And the year before?"],
+            "And in 2021?",
+        ),
+        ("And the previous year?", [], "And the previous year?"),  # no year to read it by
+        ("Who will chair it next year?", ["Who chaired in 2024?"], "Who will chair it next year?"),
+    ],
+)
+def test_a_year_named_relative_to_the_conversation_is_written_out(question, history, read):
+    assert with_years(question, history) == read
+
+
+def test_a_follow_up_asking_about_the_year_before_finds_that_year(engine):
+    result = engine.answer(
+        "And the year before?", k=3, history=["Where was the 2024 session held?"]
+    )
+    assert result.passages[0].date.startswith("2023")
 
 
 def test_a_date_that_is_no_date_is_no_preference(engine):

@@ -83,6 +83,46 @@ def named_dates(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# A year named relative to the one the conversation is about: "And the year before?", "the
+# following year", "two years later".
+_SHIFT = re.compile(
+    r"\b(?:(?P<count>a|one|two|three|four|five|\d{1,2})\s+years?\s+(?P<way>before|earlier|"
+    r"after|later)|the\s+(?P<adjective>previous|preceding|prior|following|next)\s+year|"
+    r"the\s+year\s+(?P<after>before|after))(?:\s+that)?\b",
+    re.I,
+)
+_COUNTS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_BACK = frozenset({"before", "earlier", "previous", "preceding", "prior"})
+
+
+def with_years(question: str, history: Sequence[str] = ()) -> str:
+    """`question` with each year it names relative to the conversation's ("And the year
+    before?", "two years later") written out ("And in 2023?"), read against the latest year
+    that the earlier questions of `history` (oldest first) name; unchanged without one."""
+    if not _SHIFT.search(question):
+        return question
+    year = None
+    for earlier in [history] if isinstance(history, str) else history:
+        if isinstance(earlier, str):
+            years = [date[:4] for date in named_dates(_shifted(earlier, year))]
+            year = int(years[0]) if years else year
+    return _shifted(question, year)
+
+
+def _shifted(text: str, year: int | None) -> str:
+    """`text` with its relative years read against `year` (unchanged when None)."""
+    if year is None:
+        return text
+
+    def written(match: re.Match) -> str:
+        count = match["count"]
+        steps = int(count) if count and count.isdigit() else _COUNTS.get((count or "a").lower())
+        way = (match["way"] or match["adjective"] or match["after"]).lower()
+        return f"in {year - steps if way in _BACK else year + steps}"
+
+    return _SHIFT.sub(written, text)
+
+
 def asks_present(question: str, history: Sequence[str] = ()) -> bool:
     """Whether `question` asks who or what holds a role now ("Who is the ...?"), naming no
     date; or, after a question about who or what held a role (the latest of `history`:

@@ -10,7 +10,7 @@ import numpy as np
 
 from qa.index.lexical import terms
 from qa.search.answers import Kind, expected
-from qa.search.context import in_context, named_dates, names_something
+from qa.search.context import in_context, named_dates, names_something, with_years
 from qa.settings import Choice
 
 CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
@@ -121,7 +121,8 @@ class Query:
     vector and its content word pieces' vectors.
 
     Attributes:
-        text: the question as asked.
+        text: the question as asked, a year named relative to the earlier questions' written
+            out ("And the year before?" after a question on 2024: "And in 2023?").
         terms: its stemmed content terms, stopwords left out (for BM25).
         vector: its unit-length embedding, shape (1, dimension); None when not embedded.
         pieces: its content word pieces' unit vectors (for MaxSim), shape (m, dimension);
@@ -154,8 +155,10 @@ class Query:
             history: earlier questions of the same conversation, oldest first. A question
                 that points back ("Who chaired it?") or has too few words of its own
                 ("And in 2023?") is searched together with the latest of them, and also
-                as asked (`asked`).
+                as asked (`asked`). A year it names relative to theirs ("And the year
+                before?") is read as the year it is (`with_years`).
         """
+        text = with_years(text, history)
         searched = in_context(text, history)
         dates = named_dates(text) or named_dates(searched)
         vector = pieces = None
