@@ -175,6 +175,7 @@ def test_a_year_the_article_calls_next_year_counts_as_named(engine):
             "What about in 2022?",
         ),
         ("And the next year?", ["Who chaired in November 2023?"], "And in 2024?"),
+        ("And in the year after?", ["Who chaired in 2023?"], "And in 2024?"),
         # Each earlier question's own relative year is read first.
         (
             "And the year after that?",

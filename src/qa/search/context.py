@@ -86,7 +86,7 @@ def named_dates(text: str) -> tuple[str, ...]:
 # A year named relative to the one the conversation is about: "And the year before?", "the
 # following year", "two years later".
 _SHIFT = re.compile(
-    r"\b(?:(?P<count>a|one|two|three|four|five|\d{1,2})\s+years?\s+(?P<way>before|earlier|"
+    r"\b(?:in\s+)?(?:(?P<count>a|one|two|three|four|five|\d{1,2})\s+years?\s+(?P<way>before|earlier|"
     r"after|later)|the\s+(?P<adjective>previous|preceding|prior|following|next)\s+year|"
     r"the\s+year\s+(?P<after>before|after))(?:\s+that)?\b",
     re.I,
