@@ -90,6 +90,8 @@ def test_ambiguous_or_impossible_dates_are_refused(written):
         ("Prices fell last month.", "2024", []),  # the article's month is not known
         ("Over the last year, and the next year too.", "2024-11-28", []),  # spans, not dates
         ("Next year, the presidency will pass.", None, []),  # an undated article
+        ("Next year and last month.", "9999-12-31", ["9999-11"]),  # no year 10000
+        ("Last year.", "0001-06-01", []),
     ],
 )
 def test_dates_named_relative_to_the_article_are_read_against_its_date(text, written, named):

@@ -107,11 +107,17 @@ def spoken_dates(text: str, date: str | None) -> list[str]:
     for match in _RELATIVE.finditer(text):
         step = 1 if match["which"].lower() == "next" else -1
         if match["unit"].lower() == "year":
-            found.append(f"{year + step:04d}")
+            found.append((year + step, None))
         elif month is not None:
             number = year * 12 + month - 1 + step
-            found.append(f"{number // 12:04d}-{number % 12 + 1:02d}")
-    return list(dict.fromkeys(found))
+            found.append((number // 12, number % 12 + 1))
+    return list(
+        dict.fromkeys(
+            f"{y:04d}" if m is None else f"{y:04d}-{m:02d}"
+            for y, m in found
+            if dt.MINYEAR <= y <= dt.MAXYEAR  # "next year" in an article of 9999 names none
+        )
+    )
 
 
 def _number(digits: str | None) -> int | None:
