@@ -190,6 +190,12 @@ def test_a_year_named_relative_to_the_conversation_is_written_out(question, hist
     assert with_years(question, history) == read
 
 
+def test_a_role_asked_about_years_before_is_the_holder_of_that_year(engine):
+    earlier = ["Who was the CSTO Secretary General in 2024?"]
+    result = engine.answer("Who was the Secretary General four years before?", history=earlier)
+    assert result.exact == "Stanislav Zas"
+
+
 def test_a_follow_up_asking_about_the_year_before_finds_that_year(engine):
     result = engine.answer(
         "And the year before?", k=3, history=["Where was the 2024 session held?"]

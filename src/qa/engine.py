@@ -319,8 +319,10 @@ class Engine:
         if not hits:
             return Answer(question, ""), None
         as_of = None
-        role = asked_role(question, earlier)
-        if asks_present(question, earlier):
+        # The question as read: a year named relative to the conversation's written out.
+        asked = query.text
+        role = asked_role(asked, earlier)
+        if asks_present(asked, earlier):
             hits, as_of = _newest_first(index, hits, query)
         elif role is not None:
             hits = _holder_first(index, hits, *role, query, preferred)
@@ -330,7 +332,7 @@ class Engine:
         if exact is None and role is not None:
             exact = holder(top.sentence, *role, query.searched)  # the name beside the role
         signals = confidence.signals(
-            question,
+            asked,
             match(index, hits[0], query),
             title=top.title,
             passage=top.text,
