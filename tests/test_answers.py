@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.search.answers import Kind, counts, expected, holds, spans
+from qa.search.answers import Kind, anchored, counts, expected, holds, spans
 
 
 @pytest.mark.parametrize(
@@ -99,6 +99,20 @@ def test_a_definition_says_what_the_named_thing_is():
 def test_a_number_answers_how_many_only_when_it_counts_what_is_asked(question, sentence, counted):
     (span,) = spans(sentence, Kind.NUMBER, question)[-1:]
     assert counts(sentence, span, question) is counted
+
+
+def test_a_sentence_saying_where_as_the_question_asks_it_is_anchored():
+    question = "Where was the 2023 summit held?"
+    assert anchored("The session of the CSTO held in Minsk.", question)
+    assert anchored("It was held last week in Minsk.", question)
+    assert not anchored("The summit, presided over by Alexander Lukashenko, was held.", question)
+    assert not anchored("The session held in Minsk.", "Who held the session?")
+    assert not anchored("It is in Minsk.", "Where is it?")  # no word of its own
+
+
+def test_where_is_answered_by_the_sentence_that_says_where(engine):
+    # Both sentences hold names; the one saying "held in Minsk" answers.
+    assert "held in Minsk" in engine.answer("Where was the 2023 summit held?", k=3).text
 
 
 def test_no_exact_words_for_a_number_that_counts_something_else(engine):

@@ -187,6 +187,30 @@ def _spans(sentence: str, kind: Kind, question: str) -> Iterator[tuple[int, int]
         yield start, end
 
 
+def anchored(sentence: str, question: str) -> bool:
+    """Whether `sentence` says where, as `question` asks it: "Where was the 2023 summit
+    held?" by "... held in Minsk": the question's last word, then within three words "in",
+    "at", "near" or "on" and a capitalised word."""
+    pattern = _anchor(question)
+    return pattern is not None and pattern.search(sentence) is not None
+
+
+@lru_cache(maxsize=64)
+def _anchor(question: str) -> re.Pattern | None:
+    """The pattern of `anchored` for "Where is/was ... WORD?" (WORD a content word: not
+    "Where is it?"), else None."""
+    match = _WHERE_DONE.match(question)
+    if match is None or not content_terms(match.group("done")):
+        return None
+    word = re.escape(match.group("done"))
+    return re.compile(
+        rf"\b{word}\b(?:\s+[\w'’,-]+){{0,3}}?\s+(?:in|at|near|on)\s+(?-i:[A-Z])", re.I
+    )
+
+
+_WHERE_DONE = re.compile(r"^\s*where\s+(?:is|was|were|are)\b.*\s(?P<done>\w+)\s*\??\s*$", re.I)
+
+
 def counts(sentence: str, span: tuple[int, int], question: str) -> bool:
     """Whether the number at `span` of `sentence` counts what `question` asks how many of:
     one of the (up to two) words after "how many" in the question, stemmed, stands among

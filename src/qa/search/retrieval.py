@@ -24,7 +24,7 @@ import numpy as np
 from qa.index.generation import StoredIndex
 from qa.index.vectors import VectorIndex
 from qa.ingest.posts import is_signature
-from qa.search.answers import holds
+from qa.search.answers import Kind, anchored, holds
 from qa.search.duplicates import collapse
 from qa.search.fusion import fuse, rerank
 from qa.search.maxsim import maxsim, run_starts
@@ -312,16 +312,25 @@ def _typed(
     best first, until one holds such words (it gets the bonus and outscores every later
     one) or none left could reach the best one even with the bonus. The best sentence comes
     out as if every sentence had been read, equals going to the first as before; the check
-    runs on a fraction of them.
+    runs on a fraction of them. For "Where was ... WORD?", a sentence that could reach the
+    best and says where as the question asks it ("... held in Minsk": `anchored`) gets the
+    bonus before any.
     """
     scores = sentence_scores.copy()
     bonus, asked = params.answer_type, query.searched or query.text
     numbers = rows.tolist()
     starts = run_starts(owners).tolist()
+    place = query.kind is Kind.PLACE
     for start, end in zip(starts, [*starts[1:], len(numbers)]):
         members = [i for i in range(start, end) if not signatures[i]]
         members.sort(key=lambda i: (-scores[numbers[i]], numbers[i]))
         best = scores[numbers[members[0]]] if members else 0.0
+        if place:
+            reaching = [i for i in members if scores[numbers[i]] + bonus >= best]
+            said = next((i for i in reaching if anchored(texts[i], asked)), None)
+            if said is not None:
+                scores[numbers[said]] += bonus
+                continue
         for i in members:
             if scores[numbers[i]] + bonus < best:
                 break  # no sentence from here on reaches the best, even with the bonus
