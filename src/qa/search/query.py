@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +14,6 @@ from qa.settings import Choice
 
 CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BENCHMARKS.md)
 RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
-_QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|when|where|which|why|how)\b", re.I)
 ANSWER_TYPE = 6.0  # added to a sentence's fused score when it holds the expected kind of words
 DATED = 3.0  # added to a passage's fused score when its article is dated as the question says
 # A follow-up (BENCHMARKS.md, "Follow-up questions"): the weight of its own words searched
@@ -164,9 +162,9 @@ class Query:
         vector = pieces = None
         if embedder is not None:
             vector, pieces = embedder.encode_question(searched)
-        # A follow-up without a question word of its own ("And in 2024?") asks for the
-        # same kind of words as the question it follows.
-        kind = expected(text) if _QUESTION_WORD.search(text) else expected(searched)
+        # A follow-up without a question word of its own ("And in 2024?") names no kind:
+        # taking the earlier question's was measured and not kept (BENCHMARKS.md).
+        kind = expected(text)
         asked = None
         if searched != text and names_something(text):
             # A follow-up read in context: its own words are searched too, when it has any
