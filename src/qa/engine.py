@@ -309,12 +309,11 @@ class Engine:
         ]
         query = Query.read(question, loaded.embedder, earlier)
         loaded.recent.put(question, earlier, query)
-        preferred = _dated(loaded.filter, query.dates)
+        preferred, named = _dated(loaded, query.dates)
         topic = self._earlier_article(loaded, earlier, allowed)
         # More passages than asked for: the top one's margin needs the second, and a
         # question about the present chooses among the first few, whatever `k` is.
         depth = max(k, PRESENT_CANDIDATES)
-        named = loaded.spoken.naming(query.dates) if query.dates else None
         hits = search(index, query, depth, self.params, allowed, preferred, topic, named)
         if not hits:
             return Answer(question, ""), None
@@ -374,8 +373,7 @@ class Engine:
         previous = loaded.recent.get(texts[-1], texts[:-1]) or Query.read(
             texts[-1], loaded.embedder, texts[:-1]
         )
-        preferred = _dated(loaded.filter, previous.dates)
-        named = loaded.spoken.naming(previous.dates) if previous.dates else None
+        preferred, named = _dated(loaded, previous.dates)
         hits = search(loaded.index, previous, 1, self.params, allowed, preferred, None, named)
         if not hits:
             return None
@@ -426,16 +424,18 @@ PRESENT_EQUALS = 1.0
 EXACT_MARGIN = 1.0
 
 
-def _dated(passage_filter: PassageFilter, dates: Sequence[str]) -> np.ndarray | None:
-    """The passages of articles dated in any of `dates` (partial ISO), or None."""
+def _dated(loaded: _Loaded, dates: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """What a question naming `dates` (partial ISO) prefers: the passages of articles dated
+    in any of them (a mask, or None) and the sentences naming one relative to their
+    article's date (numbers, or None; not looked for when no date is named)."""
     preferred = None
     for date in dates:
         try:
-            mask = passage_filter.mask(date, date)
+            mask = loaded.filter.mask(date, date)
         except ValueError:  # a question's "2024-13" names no date: no preference
             continue
         preferred = mask if preferred is None else preferred | mask
-    return preferred
+    return preferred, loaded.spoken.naming(dates) if dates else None
 
 
 def _newest_first(

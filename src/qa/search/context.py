@@ -102,10 +102,9 @@ def with_years(question: str, history: Sequence[str] = ()) -> str:
     if not _SHIFT.search(question):
         return question
     year = None
-    for earlier in [history] if isinstance(history, str) else history:
-        if isinstance(earlier, str):
-            years = [date[:4] for date in named_dates(_shifted(earlier, year))]
-            year = int(years[0]) if years else year
+    for earlier in _earlier(history):
+        years = [date[:4] for date in named_dates(_shifted(earlier, year))]
+        year = int(years[0]) if years else year
     return _shifted(question, year)
 
 
@@ -216,12 +215,16 @@ def in_context(question: str, history: Sequence[str]) -> str:
 
 
 def _latest(history: Sequence[str] | str) -> str | None:
-    """The latest earlier question of `history` (oldest first, or one given bare) that has
-    words, or None."""
+    """The latest earlier question of `history` that has words, or None."""
+    earlier = _earlier(history)
+    return earlier[-1] if earlier else None
+
+
+def _earlier(history: Sequence[str] | str) -> list[str]:
+    """The earlier questions of `history` (oldest first, or one given bare) that have words."""
     if isinstance(history, str):
         history = [history]
-    earlier = [text for text in history if isinstance(text, str) and text.strip()]
-    return earlier[-1] if earlier else None
+    return [text for text in history if isinstance(text, str) and text.strip()]
 
 
 def _content_words(text: str) -> list[str]:
