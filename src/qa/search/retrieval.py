@@ -83,6 +83,11 @@ class Candidates:
     def best_per_passage(self, scores: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(scores, self.groups)
 
+    def best_sentences(self, sentence_scores: np.ndarray) -> np.ndarray:
+        """Each candidate's best sentence, as its row of `sentences`: within its run, the
+        highest score (the first of equals), found by one sort on (passage, -score)."""
+        return np.lexsort((-sentence_scores, self.owner))[self.groups]
+
     def passage_scores(self) -> np.ndarray:
         """Each candidate's fused score: per reading, its two passage legs and its best
         sentence's three sentence legs; the readings summed by weight."""
@@ -194,9 +199,7 @@ def search(
         owners = found.owner[rows]
         sentence_scores = _typed(rows, owners, texts, signatures, query, params, sentence_scores)
     sentence_scores = _below_signatures(rows, signatures, sentence_scores)
-    # Each passage's best sentence: within its run of sentences, the highest score (the
-    # first of equals), found by one sort on (passage, -score).
-    best = np.lexsort((-sentence_scores, found.owner))[found.groups]  # rows of found.sentences
+    best = found.best_sentences(sentence_scores)  # rows of found.sentences
     if found.passage_vectors is None:
         passage_vectors = index.vectors.rows(found.passages[order])
         sentence_vectors = index.sentence_vectors.rows(found.sentences[best[order]])
@@ -273,8 +276,7 @@ def _named_dates(
     its passage, as if the article were dated then (unless it is: `preferred`), when that
     sentence is the passage's best."""
     sentence_scores = sentence_scores + bonus * naming
-    best = np.lexsort((-sentence_scores, found.owner))[found.groups]
-    dated = naming[best]
+    dated = naming[found.best_sentences(sentence_scores)]
     if preferred is not None:
         dated &= ~preferred[found.passages]
     return scores + bonus * dated, sentence_scores
