@@ -92,6 +92,9 @@ def test_a_corpus_gets_the_model_of_its_kind_and_between_kinds_a_mix():
     assert models.for_corpus(0) == models.for_corpus(models.short_chars) == models.short
     assert models.for_corpus(models.long_chars) == models.for_corpus(10**6) == models.long
     halfway = models.for_corpus((models.short_chars + models.long_chars) / 2)
+    assert models.longer_share(models.short_chars) == 0.0
+    assert models.longer_share((models.short_chars + models.long_chars) / 2) == 0.5
+    assert models.longer_share(models.long_chars) == 1.0
     for name in set(models.short.weights) | set(models.long.weights):
         expected = (models.short.weights.get(name, 0) + models.long.weights.get(name, 0)) / 2
         assert halfway.weights[name] == pytest.approx(expected)

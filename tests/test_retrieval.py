@@ -213,3 +213,40 @@ def test_the_answer_type_read_best_first_picks_what_reading_every_sentence_picks
             scored[signatures] = min(read_all.min(), pruned.min()) - 1.0
         best = np.lexsort((-read_all, owners))[np.r_[0, np.cumsum(counts)[:-1]]]
         assert np.array_equal(np.lexsort((-pruned, owners))[np.r_[0, np.cumsum(counts)[:-1]]], best)
+
+
+def test_a_near_tie_of_passages_goes_to_the_one_whose_sentence_answers(engine):
+    # Two passages score within a hair of each other: one says "signed" of another
+    # document, the other says where the treaty was signed.
+    result = engine.answer("Where was the Collective Security Treaty signed?")
+    assert "signed May 15, 1992 in Tashkent" in result.text
+    assert result.text == result.passages[0].sentence
+
+
+def test_a_tie_never_undoes_a_preference_and_a_clear_lead_stands():
+    import numpy as np
+
+    from qa.search.retrieval import _tie_to_sentence
+
+    order = np.array([0, 1, 2])
+    scores = np.array([5.0, 4.9, 3.0])
+    unmoved = np.zeros(3)
+    # Within the tie, the better sentence leads; the rest keep their order.
+    assert _tie_to_sentence(order, scores, unmoved, np.array([1.0, 9.0, 20.0]), 0.25).tolist() == [
+        1,
+        0,
+        2,
+    ]
+    # A passage moved up by a preference (a date, a follow-up's article) keeps its place.
+    moved = np.array([1.0, 0.0, 0.0])
+    assert _tie_to_sentence(order, scores, moved, np.array([1.0, 9.0, 20.0]), 0.25).tolist() == [
+        0,
+        1,
+        2,
+    ]
+    # Outside the tie, the passage scores decide.
+    assert _tie_to_sentence(order, scores, unmoved, np.array([1.0, 9.0, 20.0]), 0.05).tolist() == [
+        0,
+        1,
+        2,
+    ]

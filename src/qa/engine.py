@@ -7,7 +7,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -73,13 +73,15 @@ RECENT_QUESTIONS = 64  # questions kept for the follow-ups that lean on them
 
 @dataclass(frozen=True)
 class _Loaded:
-    """One generation, the model that embeds questions for it and the confidence model for
-    its kind of corpus; swapped as one, with the questions lately read by that model."""
+    """One generation, the model that embeds questions for it, the confidence model and
+    search settings for its kind of corpus; swapped as one, with the questions lately read
+    by that model."""
 
     index: StoredIndex
     embedder: Embedder
     filter: PassageFilter
     confidence_model: confidence.Model
+    params: SearchParams
     recent: _Recent = field(default_factory=lambda: _Recent(RECENT_QUESTIONS))
 
     @cached_property
@@ -314,7 +316,7 @@ class Engine:
         # More passages than asked for: the top one's margin needs the second, and a
         # question about the present chooses among the first few, whatever `k` is.
         depth = max(k, PRESENT_CANDIDATES)
-        hits = search(index, query, depth, self.params, allowed, preferred, topic, named)
+        hits = search(index, query, depth, loaded.params, allowed, preferred, topic, named)
         if not hits:
             return Answer(question, ""), None
         as_of = None
@@ -374,7 +376,7 @@ class Engine:
             texts[-1], loaded.embedder, texts[:-1]
         )
         preferred, named = _dated(loaded, previous.dates)
-        hits = search(loaded.index, previous, 1, self.params, allowed, preferred, None, named)
+        hits = search(loaded.index, previous, 1, loaded.params, allowed, preferred, None, named)
         if not hits:
             return None
         document = loaded.index.documents[loaded.index.passages[hits[0].passage].doc]
@@ -406,11 +408,17 @@ class Engine:
         manifest.check(self.index_dir, model=self._settings.model if self._settings else None)
         embedder = load_embedder(manifest.model)
         manifest.check(self.index_dir, dimension=embedder.dimension)
+        models = confidence.default_models()
+        # A near tie of passages goes to the better sentence in a corpus of longer
+        # passages, where one sentence of several answers; a short post's passage is its
+        # sentence and scores it better whole (BENCHMARKS.md, "A near tie of passages").
+        tie = self.params.tie * models.longer_share(index.passage_chars)
         return _Loaded(
             index,
             embedder,
             PassageFilter(index.documents, index.passage_owners),
-            confidence.default_models().for_corpus(index.passage_chars),
+            models.for_corpus(index.passage_chars),
+            replace(self.params, tie=tie),
         )
 
 

@@ -185,13 +185,21 @@ class Models:
     long_chars: float
     threshold: float
 
+    def longer_share(self, passage_chars: float) -> float:
+        """How far a corpus whose median passage has `passage_chars` characters is of the
+        longer passages' kind: 0 up to `short_chars`, 1 from `long_chars`, in proportion
+        between them."""
+        span = self.long_chars - self.short_chars
+        if span <= 0:
+            return 1.0
+        return min(max((passage_chars - self.short_chars) / span, 0.0), 1.0)
+
     def for_corpus(self, passage_chars: float) -> Model:
         """The model for a corpus whose median passage has `passage_chars` characters: the
         short posts' model up to `short_chars`, the longer passages' from `long_chars`, and
         between them the two mixed in proportion (weights and intercept alike, so the mix
         is a logistic model monotone in every signal as both are)."""
-        span = self.long_chars - self.short_chars
-        share = min(max((passage_chars - self.short_chars) / span, 0.0), 1.0) if span > 0 else 1.0
+        share = self.longer_share(passage_chars)
         if share == 0.0:
             return self.short
         if share == 1.0:

@@ -16,6 +16,7 @@ CANDIDATES = 50  # per leg; measured: deeper lists do not change the ranking (BE
 RERANK = 20  # passages reranked with MaxSim; measured in BENCHMARKS.md
 ANSWER_TYPE = 6.0  # added to a sentence's fused score when it holds the expected kind of words
 DATED = 3.0  # added to a passage's fused score when its article is dated as the question says
+TIE = 0.25  # passages this close to the first are a tie, which their best sentences decide
 # A follow-up (BENCHMARKS.md, "Follow-up questions"): the weight of its own words searched
 # beside its reading in context (weight 1), and what is added to passages of the article
 # that answered the question before it.
@@ -87,6 +88,9 @@ class SearchParams:
             (weight 1); 0 searches the reading in context alone.
         topic: added to a follow-up's passages of the article whose passage answers the
             earlier question best (a preference, not a filter); 0 turns it off.
+        tie: a passage scoring within `tie` of the first (and moved by the same
+            preferences) is a tie with it; of those, the one with the best sentence comes
+            first; 0 turns it off.
     """
 
     mode: Mode = Mode.HYBRID
@@ -97,6 +101,7 @@ class SearchParams:
     dated: float = DATED
     asked: float = ASKED
     topic: float = TOPIC
+    tie: float = TIE
 
     def __post_init__(self) -> None:
         # Accept names as given by a command line or a caller, keep the enums.

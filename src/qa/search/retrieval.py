@@ -175,6 +175,7 @@ def search(
     if ranked is None:
         return []
     found, order, scores, sentence_scores = ranked
+    unmoved = scores
     # Soft preferences: the articles dated as the question says, the earlier answer's.
     preferences = [(preferred, params.dated), (topic, params.topic)]
     moved = [(mask, bonus) for mask, bonus in preferences if mask is not None and bonus]
@@ -200,6 +201,8 @@ def search(
         sentence_scores = _typed(rows, owners, texts, signatures, query, params, sentence_scores)
     sentence_scores = _below_signatures(rows, signatures, sentence_scores)
     best = found.best_sentences(sentence_scores)  # rows of found.sentences
+    if params.tie:
+        order = _tie_to_sentence(order, scores, scores - unmoved, sentence_scores[best], params.tie)
     if found.passage_vectors is None:
         passage_vectors = index.vectors.rows(found.passages[order])
         sentence_vectors = index.sentence_vectors.rows(found.sentences[best[order]])
@@ -280,6 +283,22 @@ def _named_dates(
     if preferred is not None:
         dated &= ~preferred[found.passages]
     return scores + bonus * dated, sentence_scores
+
+
+def _tie_to_sentence(
+    order: np.ndarray, scores: np.ndarray, moved: np.ndarray, best: np.ndarray, tie: float
+) -> np.ndarray:
+    """The candidates' `order` with the one whose best sentence scores highest (`best`,
+    over candidates) first among those within `tie` of the first's score that the soft
+    preferences moved as much as the first (`moved`): the answer is a sentence, and a
+    difference of passage scores that small says less than their sentences do. A
+    preference (the asked date, a follow-up's article) is never undone here."""
+    first = order[0]
+    near = order[(scores[order] >= scores[first] - tie) & (moved[order] == moved[first])]
+    lead = near[np.argmax(best[near])]
+    if lead == first:
+        return order
+    return np.concatenate([[lead], order[order != lead]])
 
 
 def _below_signatures(
