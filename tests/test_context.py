@@ -36,6 +36,13 @@ def test_present_questions_about_a_role():
     # Present tense about an event, not a role: the best passage stays first.
     assert not asks_present("Who is being exposed?")
     assert not asks_present("What is given to the troops?")
+    # Words typed as a search that name the present ask about it too; a question that says
+    # "now" elsewhere in its sentence does not, nor do search words that name no time.
+    assert asks_present("secretary general csto now")
+    assert asks_present("current CSTO secretary general")
+    assert not asks_present("secretary general csto")
+    assert not asks_present("secretary general csto 2020 now")
+    assert not asks_present("Where does the Rhine flow now?")
 
 
 def test_the_role_a_who_question_asks_the_holder_of():

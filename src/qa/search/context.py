@@ -29,6 +29,10 @@ _PRESENT = re.compile(
     r"(the\s+(current\s+|present\s+|new\s+)?\w|(current|present)\s+\w|.*\b(now|currently)\b)",
     re.I,
 )
+# Words typed as a search rather than asked ("secretary general csto now"): no question word
+# anywhere, and the present named ("now", "current", ...).
+_QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+_CURRENT = re.compile(r"\b(current|currently|now|nowadays|presently|at present|today)\b", re.I)
 # A question about who or what holds or held a role: "Who was the Secretary-General in 2020?"
 _ROLE = re.compile(_WHO_OR_WHAT + r"(is|are|was|were)\s+the\s+\w", re.I)
 # Words that point back at something named earlier ("else": other than what was named).
@@ -124,11 +128,14 @@ def _shifted(text: str, year: int | None) -> str:
 
 def asks_present(question: str, history: Sequence[str] = ()) -> bool:
     """Whether `question` asks who or what holds a role now ("Who is the ...?"), naming no
-    date; or, after a question about who or what held a role (the latest of `history`:
-    "Who was the Secretary-General in 2020?"), says "now" ("And now?")."""
+    date; or is words typed as a search that name the present ("secretary general now");
+    or, after a question about who or what held a role (the latest of `history`: "Who was
+    the Secretary-General in 2020?"), says "now" ("And now?")."""
     if named_dates(question):
         return False
     if _PRESENT.search(question):
+        return True
+    if "?" not in question and not _QUESTION_WORD.search(question) and _CURRENT.search(question):
         return True
     previous = _latest(history)
     return bool(previous and _NOW.search(question) and _ROLE.match(previous))
