@@ -43,6 +43,7 @@ def test_present_questions_about_a_role():
     assert not asks_present("secretary general csto")
     assert not asks_present("secretary general csto 2020 now")
     assert not asks_present("Where does the Rhine flow now?")
+    assert not asks_present("and now")  # leans on an earlier question, as "And now?" does
 
 
 def test_the_role_a_who_question_asks_the_holder_of():

@@ -133,12 +133,19 @@ def asks_present(question: str, history: Sequence[str] = ()) -> bool:
     the Secretary-General in 2020?"), says "now" ("And now?")."""
     if named_dates(question):
         return False
-    if _PRESENT.search(question):
-        return True
-    if "?" not in question and not _QUESTION_WORD.search(question) and _CURRENT.search(question):
+    if _PRESENT.search(question) or _searched_now(question):
         return True
     previous = _latest(history)
     return bool(previous and _NOW.search(question) and _ROLE.match(previous))
+
+
+def _searched_now(text: str) -> bool:
+    """Whether `text` is words typed as a search that name the present and something
+    else: no question mark, no question word ("secretary general csto now"; not "and
+    now", which leans on an earlier question)."""
+    if "?" in text or _QUESTION_WORD.search(text) or not _CURRENT.search(text):
+        return False
+    return bool(content_terms(_CURRENT.sub(" ", text)))
 
 
 # The role a "who" question asks the holder of: the words after "the", up to a preposition,
