@@ -22,6 +22,9 @@ TIE = 0.25  # passages this close to the first are a tie, which their best sente
 # that answered the question before it.
 ASKED = 0.5
 TOPIC = 1.0
+# A follow-up naming this many content words of its own ("What conference did he
+# announce?") says enough itself: its words as asked weigh as much as its reading in context.
+SAYS_ENOUGH = 2
 
 
 class Mode(Choice):
@@ -85,7 +88,8 @@ class SearchParams:
             question names (a preference, not a filter); 0 turns it off.
         asked: for a follow-up that leans on the question before it, the weight of a
             second search of its own words beside the search of its reading in context
-            (weight 1); 0 searches the reading in context alone.
+            (weight 1), or 1 when it names `SAYS_ENOUGH` content words of its own; 0
+            searches the reading in context alone.
         topic: added to a follow-up's passages of the article whose passage answers the
             earlier question best (a preference, not a filter); 0 turns it off.
         tie: a passage scoring within `tie` of the first (and moved by the same

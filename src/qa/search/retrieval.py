@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.index.generation import StoredIndex
+from qa.index.lexical import content_terms
 from qa.index.vectors import VectorIndex
 from qa.ingest.posts import is_signature
 from qa.search.answers import Kind, anchored, holds
 from qa.search.duplicates import collapse
 from qa.search.fusion import fuse, rerank
 from qa.search.maxsim import maxsim, run_starts
-from qa.search.query import Leg, Query, SearchParams
+from qa.search.query import SAYS_ENOUGH, Leg, Query, SearchParams
 
 PASSAGE_LEGS = (Leg.BM25_PASSAGE, Leg.DENSE_PASSAGE)
 SENTENCE_LEGS = (Leg.BM25_SENTENCE, Leg.DENSE_SENTENCE, Leg.DENSE_TITLED_SENTENCE)
@@ -258,11 +259,15 @@ def _readings(query: Query, params: SearchParams) -> list[tuple[Query, float]]:
     `params.asked`: both searches score the same candidates and their fused scores are
     summed, so words of its own count on both sides, and the earlier question's words
     only where they help (score fusion of query variants, as in Belkin et al., "Combining
-    the evidence of multiple query representations", IP&M 1995).
+    the evidence of multiple query representations", IP&M 1995). A follow-up that names
+    `SAYS_ENOUGH` content words of its own weighs them as much as its reading in context:
+    its "he" or "it" is the earlier answer's subject, which the earlier question's words
+    find only next to what the follow-up asks ("What conference did he announce?").
     """
     readings = [(query, 1.0)]
     if query.asked is not None and params.asked:
-        readings.append((query.asked, params.asked))
+        own = len(content_terms(query.asked.text))
+        readings.append((query.asked, 1.0 if own >= SAYS_ENOUGH else params.asked))
     return readings
 
 
