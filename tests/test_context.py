@@ -333,6 +333,14 @@ def test_a_follow_up_prefers_the_article_that_answered_the_earlier_question(engi
     assert without.source != source
 
 
+def test_a_follow_up_that_says_enough_itself_is_answered_by_its_own_words(engine):
+    # "he" is the earlier answer's subject (Japarov); the earlier question's words ("chair",
+    # "2025") find the passage before the one that says what he announced.
+    earlier = "Who will chair the CSTO in 2025?"
+    after = engine.answer("What conference did he announce?", k=3, history=[earlier])
+    assert "International Cybersecurity Conference" in after.text
+
+
 @pytest.mark.parametrize(
     ("earlier", "question"),
     [
