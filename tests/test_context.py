@@ -333,6 +333,19 @@ def test_a_follow_up_prefers_the_article_that_answered_the_earlier_question(engi
     assert without.source != source
 
 
+def test_and_about_x_asks_the_earlier_question_of_x_instead(engine):
+    earlier = "What did the Declaration say about the Palestinian-Israeli conflict?"
+    assert (
+        in_context("And about Afghanistan?", [earlier]) == "declaration say And about Afghanistan?"
+    )
+    # Only what the earlier question was about is replaced, up to the next preposition.
+    assert in_context(
+        "How about cybersecurity?", ["What did Tokayev propose on drug trafficking in Minsk?"]
+    ) == ("tokayev propose minsk How about cybersecurity?")
+    after = engine.answer("And about Afghanistan?", k=3, history=[earlier])
+    assert "Afghanistan as a unified and peaceful state" in after.text
+
+
 def test_a_follow_up_that_says_enough_itself_is_answered_by_its_own_words(engine):
     # "he" is the earlier answer's subject (Japarov); the earlier question's words ("chair",
     # "2025") find the passage before the one that says what he announced.

@@ -33,6 +33,17 @@ _PRESENT = re.compile(
 # anywhere, and the present named ("now", "current", ...).
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _CURRENT = re.compile(r"\b(current|currently|now|nowadays|presently|at present|today)\b", re.I)
+# "And about X?", "What about X?", "How about X?": the earlier question, asked of X.
+_ABOUT_ANOTHER = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+)?about\b", re.I)
+# What an earlier question is about, which such a follow-up replaces: the words after
+# "about", "on", "regarding" or "concerning", up to the next preposition or the end ("about
+# the Palestinian-Israeli conflict"; "on drug trafficking" of "... on drug trafficking in
+# Minsk?").
+_WHAT_ABOUT = re.compile(
+    r"\b(?:about|on|regarding|concerning)\s+[^?.!]*?"
+    r"(?=\s+(?:in|at|during|from|for|by|with|to)\b|\s*[?.!]|\s*$)",
+    re.I,
+)
 # A question about who or what holds or held a role: "Who was the Secretary-General in 2020?"
 _ROLE = re.compile(_WHO_OR_WHAT + r"(is|are|was|were)\s+the\s+\w", re.I)
 # Words that point back at something named earlier ("else": other than what was named).
@@ -219,12 +230,18 @@ def in_context(question: str, history: Sequence[str]) -> str:
     follow-up, the question as asked beside it (`qa.search.query.Query.asked`), so the
     earlier words disambiguate ("it" is the 2020 videoconference) while the follow-up's
     own ("chaired") still choose the passage.
+
+    A follow-up asking "And about X?" (or "What/How about X?") asks the earlier question of
+    X instead of what that one was about: after "What did the Declaration say about the
+    Palestinian-Israeli conflict?", "And about Afghanistan?" carries "declaration say" only.
     """
     previous = _latest(history)
     if previous is None or not leans_on_history(question):
         return question
     if named_dates(question) or _NOW.search(question):
         previous = _YEARS.sub(" ", _MONTH_YEAR.sub(" ", _ISO.sub(" ", previous)))
+    if _ABOUT_ANOTHER.match(question):
+        previous = _WHAT_ABOUT.sub(" ", previous)
     return f"{' '.join(_content_words(previous))} {question}".strip()
 
 
