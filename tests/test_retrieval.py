@@ -228,25 +228,15 @@ def test_a_tie_never_undoes_a_preference_and_a_clear_lead_stands():
 
     from qa.search.retrieval import _tie_to_sentence
 
-    order = np.array([0, 1, 2])
-    scores = np.array([5.0, 4.9, 3.0])
-    unmoved = np.zeros(3)
+    order, scores = np.array([0, 1, 2]), np.array([5.0, 4.9, 3.0])
+    sentences = np.array([1.0, 9.0, 20.0])  # each candidate's best sentence's score
+
+    def ordered(moved, tie):
+        return _tie_to_sentence(order, scores, np.array(moved), sentences, tie).tolist()
+
     # Within the tie, the better sentence leads; the rest keep their order.
-    assert _tie_to_sentence(order, scores, unmoved, np.array([1.0, 9.0, 20.0]), 0.25).tolist() == [
-        1,
-        0,
-        2,
-    ]
+    assert ordered([0.0, 0.0, 0.0], 0.25) == [1, 0, 2]
     # A passage moved up by a preference (a date, a follow-up's article) keeps its place.
-    moved = np.array([1.0, 0.0, 0.0])
-    assert _tie_to_sentence(order, scores, moved, np.array([1.0, 9.0, 20.0]), 0.25).tolist() == [
-        0,
-        1,
-        2,
-    ]
+    assert ordered([1.0, 0.0, 0.0], 0.25) == [0, 1, 2]
     # Outside the tie, the passage scores decide.
-    assert _tie_to_sentence(order, scores, unmoved, np.array([1.0, 9.0, 20.0]), 0.05).tolist() == [
-        0,
-        1,
-        2,
-    ]
+    assert ordered([0.0, 0.0, 0.0], 0.05) == [0, 1, 2]
