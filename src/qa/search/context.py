@@ -18,7 +18,8 @@ _MONTH_YEAR = re.compile(
 )
 _YEARS = re.compile(rf"(?<![\d-]){_YEAR}(?![\d-])")
 # Words that set a question in the present, whatever year the question before it named.
-_NOW = re.compile(r"\b(now|currently|today|nowadays|presently|at present|these days)\b", re.I)
+_NOW_WORDS = r"now|currently|today|nowadays|presently|at present"
+_NOW = re.compile(rf"\b({_NOW_WORDS}|these days)\b", re.I)
 # A question about who or what holds a role now: "Who is the Secretary-General?", "What is
 # the capital ...?", "Who is Secretary-General now?"; not "Who is being ...?" or "What is
 # given ...?", which ask about an event.
@@ -32,9 +33,9 @@ _PRESENT = re.compile(
 # Words typed as a search rather than asked ("secretary general csto now"): no question word
 # anywhere, and the present named ("now", "current", ...).
 _QUESTION_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
-_CURRENT = re.compile(r"\b(current|currently|now|nowadays|presently|at present|today)\b", re.I)
+_CURRENT = re.compile(rf"\b(current|{_NOW_WORDS})\b", re.I)
 # "And about X?", "What about X?", "How about X?": the earlier question, asked of X.
-_ABOUT_ANOTHER = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+)?about\b", re.I)
+_ABOUT_ANOTHER = re.compile(_OPENING + r"(?:(?:what|how)\s+)?about\b", re.I)
 # What an earlier question is about, which such a follow-up replaces: the words after
 # "about", "on", "regarding" or "concerning", up to the next preposition or the end ("about
 # the Palestinian-Israeli conflict"; "on drug trafficking" of "... on drug trafficking in
