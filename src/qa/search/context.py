@@ -74,6 +74,9 @@ _CONTINUES = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z’']+")
+# A role named by a general word and no more ("Who held the post in 2020?"): the post named
+# before; "the post of Secretary-General" names its own.
+_THE_ROLE = re.compile(r"\bthe\s+(?:post|position|office|role|job)\b(?!-|\s+of\b)", re.I)
 MIN_TERMS = 2  # a question with fewer content terms than this leans on the one before
 
 
@@ -199,6 +202,7 @@ def leans_on_history(question: str) -> bool:
     own = [term for term in terms(question) if not term.isdigit()]
     return (
         bool(words & _POINTERS)
+        or bool(_THE_ROLE.search(question))
         or len(own) < MIN_TERMS
         or not names_something(question)
         or bool(_CONTINUES.match(question))
