@@ -56,6 +56,11 @@ def test_the_role_a_who_question_asks_the_holder_of():
         "president",
         "Kyrgyzstan",
     )
+    # Held the post of, served as: the same question in other words.
+    held = "Who held the post of Secretary-General of the CSTO in 2020?"
+    assert asked_role(held) == ("Secretary-General", "CSTO")
+    assert asked_role("Who served as president of Kyrgyzstan?") == ("president", "Kyrgyzstan")
+    assert asked_role("Who served in the army?") is None
     # A question ending on a preposition asks for its object, not for a role's holder.
     assert asked_role("Who was the interview with?") is None
     assert asked_role("Who chaired the 2020 videoconference?") is None
@@ -308,6 +313,7 @@ def test_a_question_about_who_held_a_role_is_answered_by_the_passage_naming_the_
     # A list of presidents in a 2024 article does not displace the 2020 one.
     answer = engine.answer("Who was the president of Kyrgyzstan in 2020?", k=3)
     assert "Talant Mamytov" in answer.text
+    assert engine.answer("Who served as president of Kyrgyzstan in 2020?").exact == "Talant Mamytov"
     # Asked again of 2020 after 2024: the holder named in an article of the year asked.
     history = ["Who was the president of Kyrgyzstan in 2024?"]
     assert engine.answer("And in 2020?", k=3, history=history).exact == "Talant Mamytov"

@@ -163,11 +163,15 @@ def _searched_now(text: str) -> bool:
     return bool(content_terms(_CURRENT.sub(" ", text)))
 
 
-# The role a "who" question asks the holder of: the words after "the", up to a preposition,
-# a time word or the end, and what it is a role of when a name follows "of" ("Who was the
-# Secretary-General of the CSTO in 2020?": "Secretary-General", "CSTO").
+# The role a "who" question asks the holder of: the words after "who was the", "who held the
+# post (position, office) of" or "who served as", up to a preposition, a time word or the
+# end, and what it is a role of when a name follows "of" ("Who was the Secretary-General of
+# the CSTO in 2020?": "Secretary-General", "CSTO").
 _ROLE_ASKED = re.compile(
-    _OPENING + r"who\s+(?:is|are|was|were)\s+the\s+"
+    _OPENING + r"who\s+(?:(?:is|are|was|were)\s+the"
+    r"|(?:holds?|held|has\s+held|had\s+held)\s+the\s+(?:post|position|office|role|job)\s+of"
+    r"(?:\s+the)?|(?:serves?|served|has\s+served|had\s+served|is\s+serving|was\s+serving)"
+    r"\s+as(?:\s+the)?)\s+"
     r"(?P<role>(?:[\w-]+\s+){0,3}?[\w-]+?)"
     r"(?:\s+of\s+(?:the\s+)?(?P<of>(?-i:[A-Z][\w'’.-]*)(?:\s+(?-i:[A-Z][\w'’.-]*))*))?"
     r"(?=\s+(?:of|in|at|for|on|during|when|from|to|now|currently|today|then)\b|\s*[?,.!]|\s*$)",
