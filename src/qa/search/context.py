@@ -164,9 +164,9 @@ def _searched_now(text: str) -> bool:
 
 
 # The role a "who" question asks the holder of: the words after "who was the", "who held the
-# post (position, office) of" or "who served as", up to a preposition, a time word or the
-# end, and what it is a role of when a name follows "of" ("Who was the Secretary-General of
-# the CSTO in 2020?": "Secretary-General", "CSTO").
+# post (position, office, role, job) of" or "who served as", up to a preposition, a time word
+# or the end, and what it is a role of when a name follows "of" ("Who was the
+# Secretary-General of the CSTO in 2020?": "Secretary-General", "CSTO").
 _ROLE_ASKED = re.compile(
     _OPENING + r"who\s+(?:(?:is|are|was|were)\s+the"
     r"|(?:holds?|held|has\s+held|had\s+held)\s+the\s+(?:post|position|office|role|job)\s+of"
