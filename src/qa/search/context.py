@@ -74,9 +74,10 @@ _CONTINUES = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z’']+")
-# A role named by a general word and no more ("Who held the post in 2020?"): the post named
-# before; "the post of Secretary-General" names its own.
-_THE_ROLE = re.compile(r"\bthe\s+(?:post|position|office|role|job)\b(?!-|\s+of\b)", re.I)
+# The general words for a role: "the post of Secretary-General" names one; "the post" alone
+# ("Who held the post in 2020?") points back at the one named before.
+_ROLE_WORDS = r"(?:post|position|office|role|job)"
+_THE_ROLE = re.compile(rf"\bthe\s+{_ROLE_WORDS}\b(?!-|\s+of\b)", re.I)
 MIN_TERMS = 2  # a question with fewer content terms than this leans on the one before
 
 
@@ -169,7 +170,7 @@ def _searched_now(text: str) -> bool:
 # Secretary-General of the CSTO in 2020?": "Secretary-General", "CSTO").
 _ROLE_ASKED = re.compile(
     _OPENING + r"who\s+(?:(?:is|are|was|were)\s+the"
-    r"|(?:holds?|held|has\s+held|had\s+held)\s+the\s+(?:post|position|office|role|job)\s+of"
+    r"|(?:holds?|held|has\s+held|had\s+held)\s+the\s+" + _ROLE_WORDS + r"\s+of"
     r"(?:\s+the)?|(?:serves?|served|has\s+served|had\s+served|is\s+serving|was\s+serving)"
     r"\s+as(?:\s+the)?)\s+"
     r"(?P<role>(?:[\w-]+\s+){0,3}?[\w-]+?)"
