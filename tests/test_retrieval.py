@@ -240,3 +240,35 @@ def test_a_tie_never_undoes_a_preference_and_a_clear_lead_stands():
     assert ordered([1.0, 0.0, 0.0], 0.25) == [0, 1, 2]
     # Outside the tie, the passage scores decide.
     assert ordered([0.0, 0.0, 0.0], 0.05) == [0, 1, 2]
+
+
+def test_the_lexical_legs_nominate_the_best_passages_and_break_ties_by_number(engine):
+    import numpy as np
+
+    from qa.search.retrieval import _top, _top_by_sentence
+
+    index = engine.index
+    owners = index.sentence_passages.tolist()
+    rng = np.random.default_rng(0)
+    for depth in (1, 3, 10, 60):
+        for _ in range(40):
+            # Mostly zero, as BM25's are; half the time few distinct values, so that ties
+            # happen.
+            scores = rng.choice([0.0, 0.0, 0.0, 1.0, 2.5, 4.0], size=len(owners))
+            if rng.random() < 0.5:
+                scores = (scores > 0) * rng.random(len(owners))
+            scores = scores.astype(np.float32)
+            allowed = rng.random(len(index.passages)) < 0.7 if rng.random() < 0.5 else None
+            best: dict[int, float] = {}
+            for sentence, passage in enumerate(owners):
+                if scores[sentence] > 0 and (allowed is None or allowed[passage]):
+                    best[passage] = max(best.get(passage, 0.0), float(scores[sentence]))
+            wanted = sorted(best, key=lambda passage: (-best[passage], passage))[:depth]
+            assert _top_by_sentence(index, scores, allowed, depth) == set(wanted)
+            # From a floor too high for `depth` passages, lowered until it holds them.
+            assert _top_by_sentence(index, scores, allowed, depth, spread=1) == set(wanted)
+            passage_scores = scores[: len(index.passages)]
+            kept = [p for p in range(len(passage_scores)) if allowed is None or allowed[p]]
+            scoring = [p for p in kept if passage_scores[p] > 0]
+            wanted = sorted(scoring, key=lambda p: (-passage_scores[p], p))[:depth]
+            assert _top(passage_scores, allowed, depth) == set(wanted)

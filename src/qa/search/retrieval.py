@@ -414,7 +414,7 @@ def _score_candidates(
             candidates |= _top(bm25_passages, allowed, depth)
         if params.runs(Leg.BM25_SENTENCE):
             bm25_sentences = index.lexical_sentences.scores(reading.terms)
-            candidates |= _top(_best_per_passage(index, bm25_sentences), allowed, depth)
+            candidates |= _top_by_sentence(index, bm25_sentences, allowed, depth)
         candidates |= _dense_candidates(index, reading, params, allowed)
         lexical.append((bm25_passages, bm25_sentences))
     if not candidates:
@@ -542,25 +542,63 @@ def _nearest(
 
 
 def _top(scores: np.ndarray, allowed: np.ndarray | None, depth: int) -> set[int]:
-    """The `depth` best-scoring passages with a score above zero."""
+    """The `depth` best-scoring passages with a score above zero (see `_first`).
+
+    BM25 scores are never negative and mostly zero, so only those above zero are ranked:
+    at 100,000 passages a third of the time of partitioning them all, which the many equal
+    zeros slow down.
+    """
     if allowed is not None:
         scores = np.where(allowed, scores, 0.0)
-    depth = min(depth, len(scores))
-    top = np.argpartition(-scores, depth - 1)[:depth]
-    return set(top[scores[top] > 0].tolist())
+    scoring = np.flatnonzero(scores > 0)  # on a mask: several times faster than on floats
+    return _first(scoring, scores[scoring], depth)
 
 
-def _best_per_passage(index: StoredIndex, sentence_scores: np.ndarray) -> np.ndarray:
-    """Each passage's best sentence score, from BM25 scores of every sentence.
+def _top_by_sentence(
+    index: StoredIndex,
+    sentence_scores: np.ndarray,
+    allowed: np.ndarray | None,
+    depth: int,
+    spread: int = 4,
+) -> set[int]:
+    """The `depth` passages whose best sentence scores highest, above zero: `_top` of each
+    passage's best sentence score, from BM25 scores of every sentence.
 
-    BM25 scores are never negative and mostly zero (no query term in the sentence), so
-    only the sentences that score are read: on 300,000 sentences this is several times
-    faster than a reduction over every passage's run, with the same values.
+    Only the highest-scoring sentences are read. When the sentences scoring at least some
+    floor belong to `depth` passages or more, those passages hold the whole top `depth`
+    (every other passage's best is below the floor), ties included; the floor starts at
+    the `spread`·`depth`-th best sentence and goes down until that holds. At 300,000
+    sentences this takes two thirds of the time of each passage's best over every sentence
+    that scores.
     """
+    if allowed is not None:
+        sentence_scores = np.where(allowed[index.sentence_passages], sentence_scores, 0.0)
     scoring = np.flatnonzero(sentence_scores > 0)
-    best = np.zeros(len(index.passages), dtype=sentence_scores.dtype)
-    np.maximum.at(best, index.sentence_passages[scoring], sentence_scores[scoring])
-    return best
+    if not len(scoring):
+        return set()
+    scores = sentence_scores[scoring]
+    reach = spread * depth
+    while True:
+        rows, values = scoring, scores
+        if len(scores) > reach:
+            high = scores >= np.partition(scores, len(scores) - reach)[len(scores) - reach]
+            rows, values = scoring[high], scores[high]
+        owners = index.sentence_passages[rows]  # ascending: sentences go passage by passage
+        starts = run_starts(owners)
+        if len(starts) >= depth or len(rows) == len(scoring):
+            return _first(owners[starts], np.maximum.reduceat(values, starts), depth)
+        reach *= 4
+
+
+def _first(ids: np.ndarray, values: np.ndarray, depth: int) -> set[int]:
+    """The `depth` of `ids` (ascending) with the highest `values`; of those tied for the
+    last place, the first."""
+    if len(ids) <= depth:
+        return set(ids.tolist())
+    last = np.partition(values, len(values) - depth)[len(values) - depth]
+    above = ids[values > last]
+    tied = ids[values == last][: depth - len(above)]
+    return set(above.tolist()) | set(tied.tolist())
 
 
 def _rows_of(found: Candidates, positions: np.ndarray) -> np.ndarray:
