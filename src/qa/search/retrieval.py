@@ -568,8 +568,8 @@ def _top_by_sentence(
     floor belong to `depth` passages or more, those passages hold the whole top `depth`
     (every other passage's best is below the floor), ties included; the floor starts at
     the `spread`·`depth`-th best sentence and goes down until that holds. At 300,000
-    sentences this takes two thirds of the time of each passage's best over every sentence
-    that scores.
+    sentences this takes about three quarters of the time of each passage's best over every
+    sentence that scores, then the top of those.
     """
     if allowed is not None:
         sentence_scores = np.where(allowed[index.sentence_passages], sentence_scores, 0.0)
